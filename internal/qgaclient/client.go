@@ -1,0 +1,160 @@
+package qgaclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// Target says which guest to talk to: a libvirt domain (URI + name or UUID)
+// or the host end of a QEMU agent chardev socket. Exactly one of Domain and
+// AgentSocket is set.
+type Target struct {
+	URI         string // libvirt URI; empty means LIBVIRT_DEFAULT_URI, else qemu:///system
+	Domain      string // libvirt domain name or UUID
+	AgentSocket string // path of a QEMU guest agent chardev socket (server=on)
+}
+
+// Options tune a Client. The zero value gives the defaults.
+type Options struct {
+	// CallTimeout bounds one agent command when the caller's context has no
+	// earlier deadline. Default 30 s.
+	CallTimeout time.Duration
+	// ExecPoll is the polling policy for guest-exec-status. Default DefaultExecPoll.
+	ExecPoll PollPolicy
+}
+
+const defaultCallTimeout = 30 * time.Second
+
+// Client speaks to one guest's agent through a Transport. It is safe for
+// concurrent use.
+type Client struct {
+	t    Transport
+	opts Options
+
+	infoMu sync.Mutex
+	info   *AgentInfo // cached guest-info, for checking commands before use
+}
+
+// DefaultURI is the libvirt URI used when none is given.
+func DefaultURI() string {
+	if u := os.Getenv("LIBVIRT_DEFAULT_URI"); u != "" {
+		return u
+	}
+	return "qemu:///system"
+}
+
+// Open returns a Client for the target. Nothing is sent to the guest yet;
+// connections are made on first use and shared by clients of the same URI or
+// socket.
+func Open(target Target, opts Options) (*Client, error) {
+	switch {
+	case target.Domain != "" && target.AgentSocket != "":
+		return nil, fmt.Errorf("both domain %q and agent_socket %q are set: name the guest by exactly one of them", target.Domain, target.AgentSocket)
+	case target.Domain != "":
+		uri := target.URI
+		if uri == "" {
+			uri = DefaultURI()
+		}
+		t, err := newLibvirtTransport(uri, target.Domain)
+		if err != nil {
+			return nil, err
+		}
+		return NewClient(t, opts), nil
+	case target.AgentSocket != "":
+		return NewClient(newSocketTransport(target.AgentSocket), opts), nil
+	}
+	return nil, errors.New("no guest named: set a libvirt domain or an agent socket path")
+}
+
+// NewClient wraps any Transport (tests use an in-process fake agent).
+func NewClient(t Transport, opts Options) *Client {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = defaultCallTimeout
+	}
+	if opts.ExecPoll == (PollPolicy{}) {
+		opts.ExecPoll = DefaultExecPoll
+	}
+	return &Client{t: t, opts: opts}
+}
+
+// Target names the guest, for messages.
+func (c *Client) Target() string { return c.t.Target() }
+
+// Close releases the client's transport.
+func (c *Client) Close() error { return c.t.Close() }
+
+// bounded gives ctx the client's call timeout unless it already ends sooner.
+func (c *Client) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.opts.CallTimeout {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.opts.CallTimeout)
+}
+
+// call runs one agent command and decodes its return value into out (which
+// may be nil).
+func (c *Client) call(ctx context.Context, command string, args, out any) error {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	raw, err := c.t.Run(ctx, command, args)
+	if err != nil {
+		c.forgetInfoOn(err)
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return newError(c.t.Target(), command, ErrAgentFailed, fmt.Errorf("decoding the reply: %w", err))
+	}
+	return nil
+}
+
+// forgetInfoOn drops the cached guest-info when the agent's set of commands
+// may have changed (it was restarted with another configuration).
+func (c *Client) forgetInfoOn(err error) {
+	if errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrCommandUnsupported) || errors.Is(err, ErrAgentUnavailable) {
+		c.infoMu.Lock()
+		c.info = nil
+		c.infoMu.Unlock()
+	}
+}
+
+// Require checks with guest-info (cached) that the agent has the commands and
+// that they are enabled, so a caller can fail before changing anything. The
+// error names the first missing command.
+func (c *Client) Require(ctx context.Context, commands ...string) error {
+	info, err := c.cachedInfo(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range commands {
+		cmd, ok := info.Command(name)
+		switch {
+		case !ok:
+			return newError(c.t.Target(), name, ErrCommandUnsupported, fmt.Errorf("qemu-ga %s does not list it", info.Version))
+		case !cmd.Enabled:
+			return newError(c.t.Target(), name, ErrCommandDisabled, nil)
+		}
+	}
+	return nil
+}
+
+func (c *Client) cachedInfo(ctx context.Context) (*AgentInfo, error) {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	if c.info != nil {
+		return c.info, nil
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.info = info
+	return info, nil
+}

@@ -1,0 +1,98 @@
+package qgaclient
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+)
+
+// The direct-socket wire format: the client sends JSON commands; the agent
+// answers each with one JSON object followed by a newline. guest-sync-delimited
+// makes the agent write a 0xFF byte before its answer. 0xFF never occurs in
+// UTF-8 JSON, so a reader that sees it drops whatever partial object it held:
+// that is how a client gets past stale or half-written output left on the
+// channel by an earlier client or an earlier timed-out command.
+
+const sentinel = 0xFF
+
+// maxFrame bounds one reply: guest-exec-status carries up to 2 x 16 MiB of
+// output and guest-file-read up to 48 MiB, both base64-encoded.
+const maxFrame = 96 << 20
+
+var errFrameTooLarge = errors.New("agent reply exceeds the frame limit")
+
+// frameReader splits the agent's byte stream into JSON objects.
+type frameReader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func newFrameReader(r *bufio.Reader) *frameReader { return &frameReader{r: r} }
+
+// skipToSentinel discards bytes up to and including the next 0xFF.
+func (f *frameReader) skipToSentinel() error {
+	_, err := f.r.ReadSlice(sentinel)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		_, err = f.r.ReadSlice(sentinel)
+	}
+	return err
+}
+
+// next returns the next complete JSON object. Bytes outside objects (the
+// newlines between replies, stray garbage) are skipped; a 0xFF inside an
+// object restarts the scan, since the agent only sends it at a fresh start.
+// The returned slice is valid until the next call.
+func (f *frameReader) next() ([]byte, error) {
+	for {
+		obj, restart, err := f.scanObject()
+		if err != nil || !restart {
+			return obj, err
+		}
+	}
+}
+
+func (f *frameReader) scanObject() (obj []byte, restart bool, err error) {
+	// Skip to the opening brace.
+	for {
+		b, err := f.r.ReadByte()
+		if err != nil {
+			return nil, false, err
+		}
+		if b == '{' {
+			break
+		}
+	}
+	f.buf = append(f.buf[:0], '{')
+	depth, inString, escaped := 1, false, false
+	for depth > 0 {
+		b, err := f.r.ReadByte()
+		if err != nil {
+			return nil, false, err
+		}
+		if b == sentinel {
+			return nil, true, nil
+		}
+		f.buf = append(f.buf, b)
+		if len(f.buf) > maxFrame {
+			return nil, false, fmt.Errorf("%w (%d bytes)", errFrameTooLarge, maxFrame)
+		}
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch b {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return f.buf, false, nil
+}

@@ -1,0 +1,197 @@
+package qgaclient
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+)
+
+// libvirtTransport reaches a domain's agent through libvirtd: the raw
+// passthrough (virsh qemu-agent-command) for most commands, libvirt's typed
+// APIs where they exist.
+type libvirtTransport struct {
+	conn   *libvirtConn
+	domain string // name or UUID as the user gave it
+
+	mu  sync.Mutex
+	dom *libvirt.Domain // looked up once; libvirt resolves it by UUID
+}
+
+func newLibvirtTransport(uri, domain string) (*libvirtTransport, error) {
+	if _, err := parseLibvirtURI(uri); err != nil {
+		return nil, err
+	}
+	return &libvirtTransport{conn: sharedLibvirtConn(uri), domain: domain}, nil
+}
+
+func parseLibvirtURI(uri string) (string, error) {
+	i := strings.Index(uri, "://")
+	if i <= 0 {
+		return "", fmt.Errorf("invalid libvirt URI %q: expected e.g. qemu:///system or qemu+ssh://user@host/system", uri)
+	}
+	return uri[:i], nil
+}
+
+func (t *libvirtTransport) Target() string { return "domain " + strconv.Quote(t.domain) }
+
+func (t *libvirtTransport) Close() error { return nil }
+
+// lookup returns the libvirt handle and the domain.
+func (t *libvirtTransport) lookup(ctx context.Context) (*libvirt.Libvirt, libvirt.Domain, error) {
+	l, err := t.conn.get(ctx)
+	if err != nil {
+		return nil, libvirt.Domain{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dom != nil {
+		return l, *t.dom, nil
+	}
+	dom, err := runBounded(ctx, func() (libvirt.Domain, error) {
+		if uuid, ok := parseUUID(t.domain); ok {
+			if d, err := l.DomainLookupByUUID(uuid); err == nil {
+				return d, nil
+			}
+		}
+		return l.DomainLookupByName(t.domain)
+	})
+	if err != nil {
+		return nil, libvirt.Domain{}, t.mapError("", err)
+	}
+	t.dom = &dom
+	return l, dom, nil
+}
+
+func parseUUID(s string) (libvirt.UUID, bool) {
+	var u libvirt.UUID
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != len(u) || len(s) != 36 {
+		return u, false
+	}
+	copy(u[:], b)
+	return u, true
+}
+
+// agentTimeout converts ctx's deadline into libvirt's agent timeout (whole
+// seconds, at least 1), so libvirt gives up no later than we do.
+func agentTimeout(ctx context.Context) int32 {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 30
+	}
+	return int32(max(1, min(math.Ceil(time.Until(d).Seconds()), math.MaxInt32)))
+}
+
+func (t *libvirtTransport) Run(ctx context.Context, command string, args any) (json.RawMessage, error) {
+	req, err := json.Marshal(request{Execute: command, Arguments: args})
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", command, err)
+	}
+	var out libvirt.OptString
+	err = t.do(ctx, command, func(l *libvirt.Libvirt, dom libvirt.Domain) error {
+		var err error
+		out, err = l.QEMUDomainAgentCommand(dom, string(req), agentTimeout(ctx), 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, newError(t.Target(), command, ErrAgentFailed, errors.New("libvirt returned no reply"))
+	}
+	raw, err := decodeReply([]byte(out[0]))
+	if err != nil {
+		var ae *AgentError
+		if errors.As(err, &ae) {
+			return nil, classifyAgentError(t.Target(), command, ae)
+		}
+		return nil, newError(t.Target(), command, ErrAgentFailed, err)
+	}
+	return raw, nil
+}
+
+// do runs one libvirt call for the domain, bounded by ctx, and maps its
+// error. A call that fails because the connection dropped (libvirtd
+// restarted) is retried once on a new connection when it was read-only.
+func (t *libvirtTransport) do(ctx context.Context, command string, f func(*libvirt.Libvirt, libvirt.Domain) error) error {
+	for attempt := 0; ; attempt++ {
+		l, dom, err := t.lookup(ctx)
+		if err != nil {
+			return withCommand(err, command)
+		}
+		_, err = runBounded(ctx, func() (struct{}, error) { return struct{}{}, f(l, dom) })
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return newError(t.Target(), command, ErrTimeout, ctx.Err())
+		}
+		if !l.IsConnected() && attempt == 0 && readOnlyCommands[command] {
+			continue
+		}
+		return t.mapError(command, err)
+	}
+}
+
+// readOnlyCommands are safe to send twice when the first answer was lost.
+var readOnlyCommands = map[string]bool{
+	"guest-ping": true, "guest-info": true, "guest-get-osinfo": true, "guest-get-host-name": true,
+	"guest-get-timezone": true, "guest-get-users": true, "guest-network-get-interfaces": true,
+	"guest-ssh-get-authorized-keys": true, "guest-get-time": true,
+}
+
+func withCommand(err error, command string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Command == "" {
+		e.Command = command
+		if e.Hint == "" {
+			e.Hint = hintFor(e.Kind, command)
+		}
+	}
+	return err
+}
+
+// agentFailure matches libvirt's wrapping of an agent error reply.
+var agentFailure = regexp.MustCompile(`unable to execute QEMU agent command '[^']*': (.*)$`)
+
+// mapError turns a libvirt error into an *Error of the right kind.
+func (t *libvirtTransport) mapError(command string, err error) error {
+	var le libvirt.Error
+	if !errors.As(err, &le) {
+		return newError(t.Target(), command, ErrConnection, err)
+	}
+	msg := le.Message
+	kind := ErrAgentFailed
+	switch libvirt.ErrorNumber(le.Code) {
+	case libvirt.ErrNoDomain:
+		kind = ErrDomainNotFound
+	case libvirt.ErrOperationInvalid:
+		if strings.Contains(msg, "not running") {
+			kind = ErrDomainNotRunning
+		}
+	case libvirt.ErrArgumentUnsupported:
+		if strings.Contains(msg, "agent is not configured") {
+			kind = ErrAgentNotConfigured
+		}
+	case libvirt.ErrAgentUnresponsive, libvirt.ErrAgentUnsynced:
+		kind = ErrAgentUnavailable
+	case libvirt.ErrAgentCommandTimeout, libvirt.ErrOperationTimeout:
+		kind = ErrTimeout
+	}
+	if kind == ErrAgentFailed {
+		if m := agentFailure.FindStringSubmatch(msg); m != nil {
+			return classifyAgentError(t.Target(), command, &AgentError{Desc: m[1]})
+		}
+	}
+	return newError(t.Target(), command, kind, fmt.Errorf("libvirt: %s", msg))
+}

@@ -1,0 +1,52 @@
+package qgaclient
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Transport carries agent commands to one guest. It is the only thing that
+// knows how the guest is reached (libvirt or a QEMU chardev socket); the
+// Client and everything above it never ask.
+type Transport interface {
+	// Run sends one agent command with its arguments (nil for none) and
+	// returns the raw JSON of the reply's "return" member, or an *Error.
+	// It honours ctx's deadline and cancellation.
+	Run(ctx context.Context, command string, args any) (json.RawMessage, error)
+	// Target names the guest for error messages: `domain "web1"`.
+	Target() string
+	// Close releases what this transport holds; shared connections stay open
+	// for other users.
+	Close() error
+}
+
+// typedAgent is implemented by transports that offer typed calls for some
+// agent commands (libvirt does: it validates arguments, and its typed calls
+// are what libvirt's own tools use). The Client prefers them to Run.
+type typedAgent interface {
+	guestInfo(ctx context.Context) (*GuestInfo, error)
+	sshKeys(ctx context.Context, user string) ([]string, error)
+	setSSHKeys(ctx context.Context, user string, keys []string, mode keyMode) error
+	setUserPassword(ctx context.Context, user, password string, crypted bool) error
+}
+
+// keyMode says how setSSHKeys treats keys already in authorized_keys.
+type keyMode int
+
+const (
+	keysAppend  keyMode = iota // add the keys, keep the others
+	keysRemove                 // remove the keys, keep the others
+	keysReplace                // authorized_keys holds exactly the keys
+)
+
+// request is the wire form of one agent command.
+type request struct {
+	Execute   string `json:"execute"`
+	Arguments any    `json:"arguments,omitempty"`
+}
+
+// reply is the wire form of the agent's answer.
+type reply struct {
+	Return json.RawMessage `json:"return"`
+	Error  *AgentError     `json:"error"`
+}

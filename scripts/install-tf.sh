@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# install-tf.sh terraform|tofu: prints the path of a Terraform 1.5.7 or OpenTofu 1.12
+# binary, building it from the Go module proxy into the cache the first time
+# (no prebuilt binaries can be downloaded here; Terraform takes ~3 min, OpenTofu ~4).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+what=${1:?usage: install-tf.sh terraform|tofu}
+bin="$QGA_CACHE/bin"
+mkdir -p "$bin"
+case "$what" in
+terraform)
+	out="$bin/terraform-$TERRAFORM_VERSION"
+	if [ ! -x "$out" ]; then
+		log "building Terraform $TERRAFORM_VERSION from the Go module proxy (about 3 minutes)"
+		tmp=$(mktemp -d)
+		GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+		mv "$tmp/terraform" "$out" && rm -rf "$tmp"
+	fi
+	;;
+tofu)
+	out="$bin/tofu-$OPENTOFU_VERSION"
+	if [ ! -x "$out" ]; then
+		log "building OpenTofu $OPENTOFU_VERSION from the Go module proxy (about 4 minutes)"
+		mod="github.com/opentofu/opentofu@v$OPENTOFU_VERSION"
+		dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+		[ -d "$dir" ] || die "could not download $mod"
+		(cd "$dir" && go build -o "$out.tmp" ./cmd/tofu) && mv "$out.tmp" "$out"
+	fi
+	;;
+*) die "unknown tool '$what': want terraform or tofu" ;;
+esac
+echo "$out"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# build-guest.sh: builds the test-bed guest, a kernel plus an initramfs that
+# holds a small Debian 12 userland with the real qemu-guest-agent, and prints
+# the directory that holds them: $QGA_CACHE/testbed/<hash>/{kernel,initrd.img}.
+# <hash> covers the recipe (guest/ and this script), so a changed recipe
+# builds anew and an unchanged one is built once per machine (about 45 s).
+# Logs go to stderr; only the directory goes to stdout.
+# QGA_DEBIAN_MIRROR overrides mmdebstrap's default mirror (deb.debian.org).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$here/../scripts/lib.sh"
+
+# mmdebstrap, chroot and the image's device node all need root.
+if [ "$(id -u)" != 0 ]; then
+	as_root env QGA_CACHE="$QGA_CACHE" "$0" "$@"
+	exit
+fi
+
+hash=$(cd "$here" && find guest build-guest.sh -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+out="$QGA_CACHE/testbed/$hash"
+if [ -f "$out/kernel" ] && [ -f "$out/initrd.img" ]; then
+	echo "$out"
+	exit 0
+fi
+
+apt_install mmdebstrap cpio
+mkdir -p "$QGA_CACHE/testbed"
+# Build next to the final place and rename at the end, so that an interrupted
+# build never leaves a directory that looks finished.
+tmp=$(mktemp -d "$QGA_CACHE/testbed/.build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+root="$tmp/rootfs"
+
+log "building the test-bed guest in $out (about 45 s)"
+# essential + these packages: the agent, the shadow tools it runs for the
+# password commands (with PAM), busybox for mount and friends, kmod for the
+# virtio modules, iproute2 for the NIC, tzdata for a non-UTC zone.
+mmdebstrap --variant=essential --quiet \
+	--include=qemu-guest-agent,passwd,login,busybox,kmod,iproute2,tzdata,linux-image-cloud-amd64 \
+	--dpkgopt='path-exclude=/usr/share/doc/*' \
+	--dpkgopt='path-exclude=/usr/share/man/*' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--dpkgopt='path-exclude=/usr/share/info/*' \
+	bookworm "$root" ${QGA_DEBIAN_MIRROR:+"$QGA_DEBIAN_MIRROR"} </dev/null >&2
+
+# The kernel is booted directly: take it out, and drop the rest of /boot
+# (including the initrd Debian built, which we replace).
+kernels=("$root"/boot/vmlinuz-*)
+[ ${#kernels[@]} -eq 1 ] && [ -f "${kernels[0]}" ] || die "expected one kernel in the guest's /boot, found: ${kernels[*]}"
+mv "${kernels[0]}" "$tmp/kernel"
+rm -rf "${root:?}"/boot/*
+
+"$here/guest/customize.sh" "$root"
+chroot "$root" dpkg-query -W >"$tmp/packages.txt"
+
+# The kernel opens /dev/console before /init mounts devtmpfs.
+[ -e "$root/dev/console" ] || mknod -m 600 "$root/dev/console" c 5 1
+log "packing the initramfs"
+(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null --create --format=newc --quiet) | gzip -6 >"$tmp/initrd.img"
+rm -rf "$root"
+chmod 755 "$tmp"
+
+# Another build may have won the race; its result is as good as ours.
+mv -T "$tmp" "$out" 2>/dev/null || [ -f "$out/initrd.img" ] || die "could not move the guest into $out"
+log "guest ready: $(du -sh "$out/initrd.img" | cut -f1) initramfs"
+echo "$out"
