@@ -50,7 +50,9 @@ func TestLibvirtErrorsAreTyped(t *testing.T) {
 }
 
 func TestGuestInfoFromParams(t *testing.T) {
-	p := func(f string, v any) libvirt.TypedParam { return libvirt.TypedParam{Field: f, Value: libvirt.TypedParamValue{I: v}} }
+	p := func(f string, v any) libvirt.TypedParam {
+		return libvirt.TypedParam{Field: f, Value: libvirt.TypedParamValue{I: v}}
+	}
 	gi := guestInfoFromParams([]libvirt.TypedParam{
 		p("os.id", "debian"), p("os.pretty-name", "Debian GNU/Linux 12 (bookworm)"), p("hostname", "h1"),
 		p("timezone.name", "CET"), p("timezone.offset", int32(3600)),

@@ -1,0 +1,98 @@
+// Package provider is the Terraform provider "qga": it manages things inside
+// QEMU/KVM guests through the guest agent, using internal/qgaclient. No
+// resource here knows which transport reaches the guest.
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// defaultAgentTimeout is how long to wait for a guest's agent to answer: a
+// guest that was just started needs seconds to minutes.
+const defaultAgentTimeout = 3 * time.Minute
+
+// QGAProvider is the provider implementation.
+type QGAProvider struct {
+	version string
+}
+
+// providerModel is the provider block.
+type providerModel struct {
+	URI          types.String `tfsdk:"uri"`
+	AgentTimeout types.String `tfsdk:"agent_timeout"`
+}
+
+// providerData is handed to every resource and data source.
+type providerData struct {
+	uri          string
+	agentTimeout time.Duration
+}
+
+var _ provider.Provider = (*QGAProvider)(nil)
+
+// New returns the provider factory for providerserver.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &QGAProvider{version: version} }
+}
+
+func (p *QGAProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "qga"
+	resp.Version = p.version
+}
+
+func (p *QGAProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Manages things inside QEMU/KVM guests through the QEMU guest agent, without network access to the guest.",
+		Attributes: map[string]schema.Attribute{
+			"uri": schema.StringAttribute{
+				Optional:    true,
+				Description: "libvirt connection URI, e.g. `qemu:///system` or `qemu+ssh://root@host/system`. Defaults to the `LIBVIRT_DEFAULT_URI` environment variable, else `qemu:///system`.",
+			},
+			"agent_timeout": schema.StringAttribute{
+				Optional:    true,
+				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `3m`.",
+			},
+		},
+	}
+}
+
+func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data := &providerData{uri: cfg.URI.ValueString(), agentTimeout: defaultAgentTimeout}
+	if data.uri == "" {
+		data.uri = qgaclient.DefaultURI()
+	}
+	if s := cfg.AgentTimeout.ValueString(); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("agent_timeout"), "Invalid agent_timeout",
+				"agent_timeout must be a positive Go duration such as \"90s\" or \"5m\", got "+s)
+			return
+		}
+		data.agentTimeout = d
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *QGAProvider) Resources(context.Context) []func() resource.Resource {
+	return nil
+}
+
+func (p *QGAProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}

@@ -1,0 +1,128 @@
+// Package testbed gives tests the real virtual machine they run against: a
+// Debian guest with the real qemu-ga, started by a real libvirtd. It reuses
+// a running test bed (QGA_TEST_* variables, or the one testbed/up.sh left)
+// and otherwise starts it with testbed/up.sh, once per test process.
+package testbed
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Env says where the test bed guest is.
+type Env struct {
+	URI    string // libvirt URI, e.g. qemu:///system
+	Domain string // libvirt domain of the guest
+	Socket string // host path of the guest's second agent channel, for the direct transport
+	Root   string // the repository's root directory
+}
+
+var (
+	once    sync.Once
+	env     Env
+	upError error
+)
+
+// upTimeout bounds bringing the test bed up from nothing: installing
+// packages, building the guest and booting it took under 4 minutes here.
+const upTimeout = 20 * time.Minute
+
+// Require returns the test bed, starting it if needed. When it cannot be
+// started the test fails, or, outside CI and when not root (so nothing can
+// be installed), it is skipped with the reason.
+func Require(t testing.TB) Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("test bed: skipped in -short mode (it needs the real VM)")
+	}
+	once.Do(func() { env, upError = bringUp() })
+	if upError != nil {
+		if os.Getenv("CI") == "" && os.Geteuid() != 0 {
+			t.Skipf("TEST BED UNAVAILABLE, real-VM test skipped: %v (run as root, or run testbed/up.sh first)", upError)
+		}
+		t.Fatalf("test bed: %v", upError)
+	}
+	return env
+}
+
+func bringUp() (Env, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return Env{}, err
+	}
+	if e, ok := fromEnviron(root); ok {
+		return e, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testbed", "up.sh"))
+	cmd.Stderr = os.Stderr // progress: building, booting, waiting for the agent
+	out, err := cmd.Output()
+	if err != nil {
+		return Env{}, fmt.Errorf("testbed/up.sh: %w", err)
+	}
+	e := parseEnv(out)
+	e.Root = root
+	if e.Domain == "" || e.Socket == "" {
+		return Env{}, fmt.Errorf("testbed/up.sh printed no QGA_TEST_DOMAIN/QGA_TEST_SOCKET: %q", out)
+	}
+	return e, nil
+}
+
+func fromEnviron(root string) (Env, bool) {
+	e := Env{URI: os.Getenv("QGA_TEST_URI"), Domain: os.Getenv("QGA_TEST_DOMAIN"), Socket: os.Getenv("QGA_TEST_SOCKET"), Root: root}
+	if e.URI == "" {
+		e.URI = "qemu:///system"
+	}
+	return e, e.Domain != "" && e.Socket != ""
+}
+
+// parseEnv reads the NAME=value lines testbed/up.sh prints.
+func parseEnv(out []byte) Env {
+	var e Env
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "QGA_TEST_URI":
+			e.URI = v
+		case "QGA_TEST_DOMAIN":
+			e.Domain = v
+		case "QGA_TEST_SOCKET":
+			e.Socket = v
+		}
+	}
+	if e.URI == "" {
+		e.URI = "qemu:///system"
+	}
+	return e
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "testbed", "up.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no testbed/up.sh above the working directory")
+		}
+		dir = parent
+	}
+}
