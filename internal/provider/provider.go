@@ -90,9 +90,9 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *QGAProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{newGuestSSHKeysResource, newGuestUserPasswordResource, newGuestExecResource}
 }
 
 func (p *QGAProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{newGuestOSInfoDataSource, newGuestInterfacesDataSource}
 }

@@ -1,6 +1,7 @@
 package qgaclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -149,4 +150,22 @@ func (c *Client) execTimeout(pid int, start time.Time, cause error) error {
 	e.About = "PID " + strconv.Itoa(pid)
 	e.Hint = fmt.Sprintf("the process was still running after %s and was left running in the guest", time.Since(start).Round(time.Millisecond))
 	return e
+}
+
+// KillProcess sends SIGKILL to a process the agent started (after a
+// timeout), with the kill built into the guest's /bin/sh (minimal guests have
+// no kill program), and reaps it so the agent forgets it. It fails on guests
+// without a POSIX shell, or when guest-exec is not allowed.
+func (c *Client) KillProcess(ctx context.Context, pid int) error {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	res, err := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", "kill -KILL " + strconv.Itoa(pid)}})
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("kill -KILL %d exited %d: %s", pid, res.ExitCode, bytes.TrimSpace(res.Stderr)))
+	}
+	_, _ = c.ExecStatus(ctx, pid) // reap; the process may take a moment to die
+	return nil
 }

@@ -1,0 +1,348 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+var (
+	_ resource.ResourceWithConfigure  = (*guestExecResource)(nil)
+	_ resource.ResourceWithModifyPlan = (*guestExecResource)(nil)
+)
+
+// guestExecResource runs a command in the guest when created (and again when
+// its inputs or triggers change), and optionally another on destroy.
+type guestExecResource struct{ pd *providerData }
+
+type guestExecModel struct {
+	guestRef
+	ID              types.String `tfsdk:"id"`
+	Path            types.String `tfsdk:"path"`
+	Args            types.List   `tfsdk:"args"`
+	Env             types.Map    `tfsdk:"env"`
+	Input           types.String `tfsdk:"input"`
+	Timeout         types.String `tfsdk:"timeout"`
+	OKExitCodes     types.List   `tfsdk:"ok_exit_codes"`
+	Triggers        types.Map    `tfsdk:"triggers"`
+	DestroyPath     types.String `tfsdk:"destroy_path"`
+	DestroyArgs     types.List   `tfsdk:"destroy_args"`
+	OutputLimit     types.Int64  `tfsdk:"output_limit"`
+	ExitCode        types.Int64  `tfsdk:"exit_code"`
+	Stdout          types.String `tfsdk:"stdout"`
+	Stderr          types.String `tfsdk:"stderr"`
+	StdoutTruncated types.Bool   `tfsdk:"stdout_truncated"`
+	StderrTruncated types.Bool   `tfsdk:"stderr_truncated"`
+	PID             types.Int64  `tfsdk:"pid"`
+}
+
+// defaultOutputLimit keeps state files small: a command's output is for
+// reading a result, not for moving data.
+const defaultOutputLimit = 256 << 10
+
+func newGuestExecResource() resource.Resource { return &guestExecResource{} }
+
+func (r *guestExecResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_guest_exec"
+}
+
+func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		Description: "Runs a command inside the guest through the QEMU guest agent (guest-exec) and records its exit code and output. " +
+			"The command runs when the resource is created, and again (as a replacement) when any input or `triggers` changes. " +
+			"An exit code not in `ok_exit_codes` fails the apply.",
+		Attributes: withAttributes(resourceGuestAttributes(), map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, Description: "`<domain or agent_socket>/<pid>` of the run.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"path": schema.StringAttribute{
+				Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				Description: "Program to run, e.g. `/bin/sh`. Without a slash the agent searches its PATH. No shell is involved: use `/bin/sh` with `args = [\"-c\", \"...\"]` for shell syntax.",
+			},
+			"args": schema.ListAttribute{
+				Optional: true, ElementType: types.StringType, Description: "Arguments, without the program name.",
+				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
+			},
+			"env": schema.MapAttribute{
+				Optional: true, ElementType: types.StringType,
+				Description:   "Environment variables. When set, the command gets only these (the agent does not merge them with its own environment).",
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"input": schema.StringAttribute{
+				Optional: true, Sensitive: true, PlanModifiers: replace,
+				Description: "Data for the command's standard input. Sensitive: it never appears in plans or logs.",
+			},
+			"timeout": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("5m"),
+				Description: "How long to wait for the command to exit, as a Go duration. When it passes, the apply fails, and the process is killed in the guest when the agent allows it.",
+				Validators:  []validator.String{durationValidator{}},
+			},
+			"ok_exit_codes": schema.ListAttribute{
+				Optional: true, Computed: true, ElementType: types.Int64Type,
+				Default:     listdefault.StaticValue(types.ListValueMust(types.Int64Type, []attr.Value{types.Int64Value(0)})),
+				Description: "Exit codes that count as success. Default `[0]`.",
+			},
+			"triggers": schema.MapAttribute{
+				Optional: true, ElementType: types.StringType,
+				Description:   "Arbitrary values; changing any of them runs the command again.",
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"destroy_path": schema.StringAttribute{
+				Optional:    true,
+				Description: "Program to run in the guest when the resource is destroyed (and before it is replaced). Its failure fails the destroy.",
+			},
+			"destroy_args": schema.ListAttribute{
+				Optional: true, ElementType: types.StringType, Description: "Arguments for `destroy_path`.",
+			},
+			"output_limit": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultOutputLimit),
+				Description: "At most this many bytes of stdout and of stderr are kept in the state (the agent itself captures at most 16 MiB of each). Longer output is cut, and `stdout_truncated`/`stderr_truncated` say so.",
+			},
+			"exit_code":        schema.Int64Attribute{Computed: true, Description: "Exit code of the command (128 + signal number when a signal killed it)."},
+			"stdout":           schema.StringAttribute{Computed: true, Description: "Standard output, up to `output_limit` bytes; invalid UTF-8 is replaced."},
+			"stderr":           schema.StringAttribute{Computed: true, Description: "Standard error, up to `output_limit` bytes."},
+			"stdout_truncated": schema.BoolAttribute{Computed: true, Description: "True when stdout was longer than what was kept."},
+			"stderr_truncated": schema.BoolAttribute{Computed: true, Description: "True when stderr was longer than what was kept."},
+			"pid":              schema.Int64Attribute{Computed: true, Description: "PID of the command in the guest."},
+		}),
+	}
+}
+
+func (r *guestExecResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = configured(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *guestExecResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan guestExecModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, "guest-exec", "guest-exec-status")
+}
+
+func (r *guestExecResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan guestExecModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.pd.connect(ctx, plan.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	execReq := qgaclient.ExecRequest{
+		Path:  plan.Path.ValueString(),
+		Args:  listStrings(ctx, plan.Args, &resp.Diagnostics),
+		Env:   envList(ctx, plan.Env, &resp.Diagnostics),
+		Stdin: []byte(plan.Input.ValueString()),
+	}
+	timeout, _ := time.ParseDuration(plan.Timeout.ValueString())
+	okCodes := listInt64s(ctx, plan.OKExitCodes, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	res := runCommand(ctx, c, execReq, timeout, &resp.Diagnostics)
+	if res == nil {
+		return
+	}
+	code := exitCode(res)
+	limit := int(plan.OutputLimit.ValueInt64())
+	plan.ID = types.StringValue(fmt.Sprintf("%s/%d", plan.idPart(), res.PID))
+	plan.PID = types.Int64Value(int64(res.PID))
+	plan.ExitCode = types.Int64Value(int64(code))
+	var cut bool
+	plan.Stdout, cut = outputValue(res.Stdout, limit)
+	plan.StdoutTruncated = types.BoolValue(cut || res.StdoutTruncated)
+	plan.Stderr, cut = outputValue(res.Stderr, limit)
+	plan.StderrTruncated = types.BoolValue(cut || res.StderrTruncated)
+	if !containsInt64(okCodes, int64(code)) {
+		resp.Diagnostics.AddError("Command failed in the guest",
+			fmt.Sprintf("%s: %s exited with code %d, not one of ok_exit_codes %v. The command did run; it runs again on the next apply.\nLast lines of stderr:\n%s",
+				c.Target(), execReq.Path, code, okCodes, tail(res.Stderr, 20, 4096)))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// runCommand runs a command with a deadline and reports failures; on a
+// timeout it tries to kill the process so it does not linger in the guest.
+func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequest, timeout time.Duration, diags *diag.Diagnostics) *qgaclient.ExecResult {
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": req.Path, "args": req.Args}) // never the input
+	pid, err := c.ExecStart(runCtx, req)
+	if err != nil {
+		agentError(diags, "starting "+req.Path, err)
+		return nil
+	}
+	res, err := c.ExecWait(runCtx, pid)
+	if err != nil {
+		msg := err.Error()
+		if runCtx.Err() != nil {
+			if kerr := c.KillProcess(ctx, pid); kerr != nil {
+				msg += fmt.Sprintf("\nThe process could not be killed and may still run in the guest: %v", kerr)
+			} else {
+				msg += fmt.Sprintf("\nThe process (PID %d) was killed in the guest.", pid)
+			}
+		}
+		diags.AddError("Command did not finish", fmt.Sprintf("%s (timeout %s)", msg, timeout))
+		return nil
+	}
+	return res
+}
+
+// Read keeps the recorded run: a past command has no state in the guest to
+// compare with.
+func (r *guestExecResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+// Update only happens for attributes that do not re-run the command
+// (timeout, ok_exit_codes, destroy_*, output_limit): record them.
+func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state guestExecModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state.Timeout, state.OKExitCodes, state.OutputLimit = plan.Timeout, plan.OKExitCodes, plan.OutputLimit
+	state.DestroyPath, state.DestroyArgs = plan.DestroyPath, plan.DestroyArgs
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *guestExecResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state guestExecModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.DestroyPath.ValueString() == "" {
+		return
+	}
+	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	timeout, _ := time.ParseDuration(state.Timeout.ValueString())
+	execReq := qgaclient.ExecRequest{Path: state.DestroyPath.ValueString(), Args: listStrings(ctx, state.DestroyArgs, &resp.Diagnostics)}
+	res := runCommand(ctx, c, execReq, timeout, &resp.Diagnostics)
+	if res != nil && exitCode(res) != 0 {
+		resp.Diagnostics.AddError("Destroy command failed in the guest",
+			fmt.Sprintf("%s: %s exited with code %d.\nLast lines of stderr:\n%s", c.Target(), execReq.Path, exitCode(res), tail(res.Stderr, 20, 4096)))
+	}
+}
+
+func exitCode(res *qgaclient.ExecResult) int {
+	if res.Signal != 0 {
+		return 128 + res.Signal
+	}
+	return res.ExitCode
+}
+
+// outputValue keeps at most limit bytes, as valid UTF-8.
+func outputValue(b []byte, limit int) (types.String, bool) {
+	cut := false
+	if limit >= 0 && len(b) > limit {
+		b, cut = b[:limit], true
+	}
+	s := string(b)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return types.StringValue(s), cut
+}
+
+// tail returns the last lines of output (at most maxBytes), for errors.
+func tail(b []byte, lines, maxBytes int) string {
+	if len(b) > maxBytes {
+		b = b[len(b)-maxBytes:]
+	}
+	parts := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	out := strings.ToValidUTF8(strings.Join(parts, "\n"), "\uFFFD")
+	if out == "" {
+		return "(empty)"
+	}
+	return out
+}
+
+func containsInt64(list []int64, v int64) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func listStrings(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func listInt64s(ctx context.Context, l types.List, diags *diag.Diagnostics) []int64 {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []int64
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+// envList turns the env map into sorted NAME=value entries.
+func envList(ctx context.Context, m types.Map, diags *diag.Diagnostics) []string {
+	if m.IsNull() || m.IsUnknown() {
+		return nil
+	}
+	vars := map[string]string{}
+	diags.Append(m.ElementsAs(ctx, &vars, false)...)
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// durationValidator checks a Go duration string at plan time.
+type durationValidator struct{}
+
+func (durationValidator) Description(context.Context) string {
+	return "a positive Go duration such as 30s or 5m"
+}
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is not a positive Go duration; write e.g. \"30s\", \"5m\" or \"1h30m\"", req.ConfigValue.ValueString()))
+	}
+}

@@ -1,0 +1,265 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*guestSSHKeysResource)(nil)
+	_ resource.ResourceWithImportState = (*guestSSHKeysResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*guestSSHKeysResource)(nil)
+)
+
+// guestSSHKeysResource manages keys in a guest user's authorized_keys.
+type guestSSHKeysResource struct{ pd *providerData }
+
+type guestSSHKeysModel struct {
+	guestRef
+	ID        types.String `tfsdk:"id"`
+	Username  types.String `tfsdk:"username"`
+	Keys      types.Set    `tfsdk:"keys"`
+	Exclusive types.Bool   `tfsdk:"exclusive"`
+}
+
+var sshKeyCommands = []string{"guest-ssh-get-authorized-keys", "guest-ssh-add-authorized-keys", "guest-ssh-remove-authorized-keys"}
+
+func newGuestSSHKeysResource() resource.Resource { return &guestSSHKeysResource{} }
+
+func (r *guestSSHKeysResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_guest_ssh_keys"
+}
+
+func (r *guestSSHKeysResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "SSH public keys in a guest user's `~/.ssh/authorized_keys`, set through the QEMU guest agent (no network access to the guest needed). " +
+			"Linux and other POSIX guests only: the agent has no ssh-key commands on Windows.",
+		Attributes: withAttributes(resourceGuestAttributes(), map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, Description: "`<domain or agent_socket>/<username>`; also the import ID.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"username": schema.StringAttribute{
+				Required: true, Description: "The guest user whose authorized_keys to manage. The user must exist and have a home directory.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{stringvalidator.LengthAtLeast(1), stringvalidator.NoneOf(".", "..")},
+			},
+			"keys": schema.SetAttribute{
+				Required: true, ElementType: types.StringType,
+				Description: "OpenSSH public keys, one per element, as in authorized_keys (`ssh-ed25519 AAAA... comment`). Checked at plan time.",
+				Validators:  []validator.Set{authorizedKeysValidator{}},
+			},
+			"exclusive": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				Description: "When false (the default), only the listed keys are managed and other keys in the file are left alone. " +
+					"When true, authorized_keys holds exactly the listed keys: others are removed, and keys added behind Terraform's back show as drift. " +
+					"Turning it off again leaves the file's other keys in place.",
+			},
+		}),
+	}
+}
+
+func (r *guestSSHKeysResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = configured(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *guestSSHKeysResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan guestSSHKeysModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, sshKeyCommands...)
+}
+
+func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan guestSSHKeysModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.pd.connect(ctx, plan.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	keys := setStrings(ctx, plan.Keys, &resp.Diagnostics)
+	user := plan.Username.ValueString()
+	var err error
+	if plan.Exclusive.ValueBool() {
+		err = c.SetSSHKeys(ctx, user, keys)
+	} else {
+		err = c.AddSSHKeys(ctx, user, keys)
+	}
+	if err != nil {
+		agentError(&resp.Diagnostics, "setting the SSH keys of user "+user, err)
+		return
+	}
+	plan.ID = types.StringValue(plan.idPart() + "/" + user)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *guestSSHKeysResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state guestSSHKeysModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	current, err := c.SSHKeys(ctx, state.Username.ValueString())
+	if err != nil {
+		agentError(&resp.Diagnostics, "reading the SSH keys of user "+state.Username.ValueString(), err)
+		return
+	}
+	var keys []string
+	if state.Exclusive.ValueBool() || state.Keys.IsNull() {
+		// Exclusive (or just imported): the file is the truth.
+		keys = current
+	} else {
+		// Only the keys this resource manages: one removed in the guest
+		// drops out of state, and the next plan adds it back.
+		for _, k := range setStrings(ctx, state.Keys, &resp.Diagnostics) {
+			if containsKey(current, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	state.Keys = stringSet(keys, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state guestSSHKeysModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.pd.connect(ctx, plan.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	user := plan.Username.ValueString()
+	want := setStrings(ctx, plan.Keys, &resp.Diagnostics)
+	if plan.Exclusive.ValueBool() {
+		if err := c.SetSSHKeys(ctx, user, want); err != nil {
+			agentError(&resp.Diagnostics, "setting the SSH keys of user "+user, err)
+			return
+		}
+	} else {
+		// Keys dropped from the list are removed; but when exclusive was just
+		// turned off, the state lists the whole file, and unmanaged keys stay.
+		had := setStrings(ctx, state.Keys, &resp.Diagnostics)
+		if gone := missingFrom(want, had); len(gone) > 0 && !state.Exclusive.ValueBool() {
+			if err := removeKeys(ctx, c, user, gone); err != nil {
+				agentError(&resp.Diagnostics, "removing SSH keys of user "+user, err)
+				return
+			}
+		}
+		if err := c.AddSSHKeys(ctx, user, want); err != nil {
+			agentError(&resp.Diagnostics, fmt.Sprintf("adding SSH keys for user %s (keys no longer listed were already removed)", user), err)
+			return
+		}
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete removes the keys this resource manages; other keys stay.
+func (r *guestSSHKeysResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state guestSSHKeysModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
+	if c == nil {
+		return
+	}
+	keys := setStrings(ctx, state.Keys, &resp.Diagnostics)
+	if len(keys) == 0 {
+		return
+	}
+	if err := removeKeys(ctx, c, state.Username.ValueString(), keys); err != nil {
+		agentError(&resp.Diagnostics, "removing the SSH keys of user "+state.Username.ValueString(), err)
+	}
+}
+
+// ImportState takes `<domain>/<username>` (or `<socket path>/<username>`)
+// and adopts every key in the file.
+func (r *guestSSHKeysResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	guest, user, ok := splitImportID(req.ID)
+	if !ok {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("expected <domain>/<username> or <agent socket path>/<username>, got %q", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("username"), user)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("exclusive"), false)...)
+	attr := "domain"
+	if strings.HasPrefix(guest, "/") {
+		attr = "agent_socket"
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), guest)...)
+}
+
+// removeKeys removes keys by identity: the agent removes only lines that
+// match exactly, and the guest's file may spell a key with another comment
+// or options.
+func removeKeys(ctx context.Context, c *qgaclient.Client, user string, keys []string) error {
+	current, err := c.SSHKeys(ctx, user)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, line := range current {
+		if containsKey(keys, line) {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return c.RemoveSSHKeys(ctx, user, lines)
+}
+
+// containsKey compares keys by type and blob, so a key whose comment the
+// guest's file spells differently still counts as present.
+func containsKey(list []string, key string) bool {
+	id, err := parseAuthorizedKey(key)
+	return slices.ContainsFunc(list, func(k string) bool {
+		if k == key {
+			return true
+		}
+		other, err2 := parseAuthorizedKey(k)
+		return err == nil && err2 == nil && other == id
+	})
+}
+
+// missingFrom returns the elements of had that are not in want.
+func missingFrom(want, had []string) []string {
+	var out []string
+	for _, k := range had {
+		if !containsKey(want, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
