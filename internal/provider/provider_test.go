@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ type testGuest struct {
 
 func testGuests(t *testing.T) []testGuest {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does, with Terraform and with OpenTofu)")
+	}
 	env := testbed.Require(t)
 	open := func(target qgaclient.Target) *qgaclient.Client {
 		c, err := qgaclient.Open(target, qgaclient.Options{})
