@@ -47,7 +47,9 @@ mmdebstrap --variant=essential --quiet \
 # The kernel is booted directly: take it out, and drop the rest of /boot
 # (including the initrd Debian built, which we replace).
 kernels=("$root"/boot/vmlinuz-*)
-[ ${#kernels[@]} -eq 1 ] && [ -f "${kernels[0]}" ] || die "expected one kernel in the guest's /boot, found: ${kernels[*]}"
+if [ ${#kernels[@]} -ne 1 ] || [ ! -f "${kernels[0]}" ]; then
+	die "expected one kernel in the guest's /boot, found: ${kernels[*]}"
+fi
 mv "${kernels[0]}" "$tmp/kernel"
 rm -rf "${root:?}"/boot/*
 
@@ -63,5 +65,8 @@ chmod 755 "$tmp"
 
 # Another build may have won the race; its result is as good as ours.
 mv -T "$tmp" "$out" 2>/dev/null || [ -f "$out/initrd.img" ] || die "could not move the guest into $out"
+# Builds of older recipes are of no more use (up.sh redefines the domain with
+# this one); drop them so the cache does not grow by 60 MB a recipe change.
+find "$QGA_CACHE/testbed" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' ! -path "$out" -exec rm -rf {} +
 log "guest ready: $(du -sh "$out/initrd.img" | cut -f1) initramfs"
 echo "$out"

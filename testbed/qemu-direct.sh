@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # qemu-direct.sh [start|stop]: boots the test-bed guest with plain QEMU, no
 # libvirt, its agent (port org.qemu.guest_agent.0) on a host unix socket, and
-# prints QGA_TEST_SOCKET=<socket> once the agent answers. Idempotent; `stop`
-# powers the machine off. Same guest image, kernel command line and
+# prints QGA_TEST_SOCKET=<socket> once the agent answers. Idempotent (a guest
+# started with other options is restarted); `stop` powers the machine off. Same guest image, kernel command line and
 # environment variables as up.sh.
 set -euo pipefail
 # shellcheck source=common.sh
@@ -13,10 +13,8 @@ sock="$dir/qga.sock"
 pidfile="$dir/qemu.pid"
 console="$dir/console.log"
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-
 stop() {
-	running || { rm -rf "$dir"; return 0; }
+	pid_alive "$pidfile" || { rm -rf "$dir"; return 0; }
 	local pid
 	pid=$(cat "$pidfile")
 	log "stopping the plain QEMU guest (pid $pid)"
@@ -27,27 +25,31 @@ stop() {
 }
 
 start() {
-	if running && qga_sync "$sock"; then
+	apt_install qemu-system-x86 python3
+	local guest
+	guest=$("$TESTBED_DIR/build-guest.sh")
+	# -nodefaults: no VGA, no default serial; the console goes to a file.
+	# server=on,wait=off: QEMU listens on the socket and boots without a client.
+	# shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
+	local qemu=(qemu-system-x86_64 -accel "$QGA_TESTBED_ACCEL" -m 768 -smp 1 -nodefaults -display none
+		-name qga-testbed-direct -daemonize -pidfile "$pidfile"
+		-kernel "$guest/kernel" -initrd "$guest/initrd.img"
+		-append "console=ttyS0 $QGA_TESTBED_CMDLINE"
+		-serial "file:$console"
+		-netdev user,id=net0 -device virtio-net-pci,netdev=net0
+		-chardev "socket,id=qga0,path=$sock,server=on,wait=off"
+		-device virtio-serial-pci
+		-device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0)
+	# Already up with the same image and options: nothing to do.
+	if pid_alive "$pidfile" && [ "$(cat "$dir/command" 2>/dev/null)" = "${qemu[*]}" ] && qga_sync "$sock"; then
 		echo "QGA_TEST_SOCKET=$sock"
 		return 0
 	fi
 	stop
-	apt_install qemu-system-x86 netcat-openbsd
-	local guest
-	guest=$("$TESTBED_DIR/build-guest.sh")
 	mkdir -p "$dir"
 	log "booting the guest with qemu-system-x86_64 -accel $QGA_TESTBED_ACCEL"
-	# -nodefaults: no VGA, no default serial; the console goes to a file.
-	# server=on,wait=off: QEMU listens on the socket and boots without a client.
-	qemu-system-x86_64 -accel "$QGA_TESTBED_ACCEL" -m 768 -smp 1 -nodefaults -display none \
-		-name qga-testbed-direct -daemonize -pidfile "$pidfile" \
-		-kernel "$guest/kernel" -initrd "$guest/initrd.img" \
-		-append "console=ttyS0 $QGA_TESTBED_CMDLINE" \
-		-serial "file:$console" \
-		-netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
-		-chardev "socket,id=qga0,path=$sock,server=on,wait=off" \
-		-device virtio-serial-pci \
-		-device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0
+	"${qemu[@]}"
+	echo "${qemu[*]}" >"$dir/command"
 	wait_for "the guest agent on $sock" "$QGA_TESTBED_WAIT" "$console" qga_sync "$sock"
 	echo "QGA_TEST_SOCKET=$sock"
 }

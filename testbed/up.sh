@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# up.sh: brings the test bed up (idempotent; a second call returns in well
+# under a second): the Debian packages, the guest image, virtlogd and
+# libvirtd, and the libvirt domain qga-testbed with two guest agents, one
+# for libvirt and one on a unix socket of our own. Prints, and writes to
+# $TESTBED_RUN/env, the lines the tests source:
+#   QGA_TEST_URI=qemu:///system  QGA_TEST_DOMAIN=...  QGA_TEST_SOCKET=...
+# Environment: QGA_TESTBED_DOMAIN (domain name), QGA_TESTBED_CMDLINE (extra
+# kernel command line, e.g. qga0_args=--block-rpcs=guest-exec),
+# QGA_TESTBED_ACCEL (tcg or kvm), QGA_TESTBED_WAIT (seconds to wait for the agent).
+set -euo pipefail
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+
+# One bring-up at a time: test processes started side by side may all call us.
+exec 9>"$TESTBED_RUN/up.lock"
+flock 9
+
+virsh_() { virsh -q -c "$TESTBED_URI" "$@"; }
+libvirt_up() { virsh_ version >/dev/null 2>&1; }
+
+apt_install qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients python3
+guest=$("$TESTBED_DIR/build-guest.sh")
+
+# No systemd here: start the daemons by hand. virtlogd first, or a domain
+# fails to start ("Failed to connect socket to '/run/libvirt/virtlogd-sock'").
+if ! libvirt_up; then
+	if ! pid_alive /run/virtlogd.pid; then
+		log "starting virtlogd"
+		as_root virtlogd -d
+	fi
+	log "starting libvirtd"
+	as_root libvirtd -d
+	wait_for libvirtd 30 "" libvirt_up
+fi
+
+# The domain XML, from the template. A domain whose XML changed since it
+# was defined (new guest build, other kernel command line) is redefined
+# and restarted, so it always runs what this checkout describes.
+console="$TESTBED_RUN/console.log"
+socket="$TESTBED_RUN/qga-direct.sock"
+defined="$TESTBED_RUN/$QGA_TESTBED_DOMAIN.xml"
+case "$QGA_TESTBED_ACCEL" in tcg) virt_type=qemu ;; kvm) virt_type=kvm ;; *) die "QGA_TESTBED_ACCEL must be tcg or kvm" ;; esac
+xml=$(<"$TESTBED_DIR/domain.xml.in")
+# Quoted replacements: bash 5.2 would otherwise expand & in them.
+xml=${xml//@NAME@/"$QGA_TESTBED_DOMAIN"}
+xml=${xml//@VIRT_TYPE@/"$virt_type"}
+xml=${xml//@KERNEL@/"$guest/kernel"}
+xml=${xml//@INITRD@/"$guest/initrd.img"}
+xml=${xml//@CMDLINE@/"console=ttyS0 $QGA_TESTBED_CMDLINE"}
+xml=${xml//@CONSOLE@/"$console"}
+xml=${xml//@DIRECT_SOCKET@/"$socket"}
+
+active() { [ "$(virsh_ domstate "$QGA_TESTBED_DOMAIN" 2>/dev/null)" = running ]; }
+exists() { virsh_ dominfo "$QGA_TESTBED_DOMAIN" >/dev/null 2>&1; }
+if ! exists || [ "$(cat "$defined" 2>/dev/null)" != "$xml" ]; then
+	if exists; then
+		# The template has no UUID, so libvirt refuses to redefine the name
+		# over the old definition: remove that first.
+		log "the domain $QGA_TESTBED_DOMAIN changed: removing it"
+		virsh_ destroy "$QGA_TESTBED_DOMAIN" >/dev/null 2>&1 || true # fails when it is not running
+		virsh_ undefine "$QGA_TESTBED_DOMAIN" >/dev/null
+	fi
+	log "defining the domain $QGA_TESTBED_DOMAIN"
+	printf '%s\n' "$xml" >"$defined.new"
+	virsh_ define "$defined.new" >/dev/null
+	mv "$defined.new" "$defined"
+fi
+if ! active; then
+	# Any other state (shut off, paused, crashed): start from scratch.
+	virsh_ destroy "$QGA_TESTBED_DOMAIN" >/dev/null 2>&1 || true
+	log "starting the domain $QGA_TESTBED_DOMAIN ($QGA_TESTBED_ACCEL)"
+	rm -f "$socket"
+	virsh_ start "$QGA_TESTBED_DOMAIN" >/dev/null
+fi
+
+ping_agent() { virsh_ qemu-agent-command "$QGA_TESTBED_DOMAIN" --timeout 5 '{"execute":"guest-ping"}' >/dev/null 2>&1; }
+wait_for "the guest agent" "$QGA_TESTBED_WAIT" "$console" ping_agent
+# The second agent starts with the first; a short bound is plenty.
+wait_for "the guest agent on $socket" 30 "$console" qga_sync "$socket"
+
+env_lines="QGA_TEST_URI=$TESTBED_URI
+QGA_TEST_DOMAIN=$QGA_TESTBED_DOMAIN
+QGA_TEST_SOCKET=$socket"
+printf '%s\n' "$env_lines" >"$TESTBED_RUN/env"
+printf '%s\n' "$env_lines"
