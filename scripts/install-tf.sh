@@ -19,13 +19,14 @@ terraform)
 	fi
 	;;
 tofu)
-	out="$bin/tofu-$OPENTOFU_VERSION"
+	out="$bin/tofu-$OPENTOFU_VERSION-release"
 	if [ ! -x "$out" ]; then
 		log "building OpenTofu $OPENTOFU_VERSION from the Go module proxy (about 4 minutes)"
 		mod="github.com/opentofu/opentofu@v$OPENTOFU_VERSION"
 		dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 		[ -d "$dir" ] || die "could not download $mod"
-		(cd "$dir" && go build -o "$out.tmp" ./cmd/tofu) && mv "$out.tmp" "$out"
+		# version.dev=no: a release build reports "1.12.6", not "1.12.6-dev".
+		(cd "$dir" && go build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$out.tmp" ./cmd/tofu) && mv "$out.tmp" "$out"
 	fi
 	;;
 *) die "unknown tool '$what': want terraform or tofu" ;;

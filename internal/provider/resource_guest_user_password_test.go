@@ -89,11 +89,26 @@ crypted = true`), ExpectError: regexp.MustCompile(`crypt\(3\) hash`), PlanOnly: 
 	})
 }
 
+const woVariables = `
+variable "qga_wo_password" {
+  type      = string
+  sensitive = true
+}
+variable "qga_wo_password2" {
+  type      = string
+  sensitive = true
+}
+`
+
 // TestAccGuestUserPasswordWriteOnly needs Terraform/OpenTofu >= 1.11: the
 // password reaches the guest but neither the state nor a TF_LOG=trace log.
 func TestAccGuestUserPasswordWriteOnly(t *testing.T) {
 	const secret = "wo-Secret-never-logged-7319"
 	logFile := filepath.Join(t.TempDir(), "tf.log")
+	// The secret comes in through a variable, as in real use: the test
+	// harness itself logs each step's configuration text at trace level.
+	t.Setenv("TF_VAR_qga_wo_password", secret)
+	t.Setenv("TF_VAR_qga_wo_password2", secret+"x")
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	for i, g := range testGuests(t) {
@@ -108,8 +123,18 @@ func TestAccGuestUserPasswordWriteOnly(t *testing.T) {
 				PreCheck:                 func() { before, _ = g.shadowHash(user) },
 				Steps: []resource.TestStep{
 					{
-						Config: passwordConfig(g, user, fmt.Sprintf("password_wo = %q\npassword_wo_version = 1", secret)),
-						Check:  shadowCheck(g, user, func(h string) bool { return strings.HasPrefix(h, "$y$") && h != before }, "a new yescrypt hash"),
+						Config: woVariables + passwordConfig(g, user, "password_wo = var.qga_wo_password\npassword_wo_version = 1"),
+						Check: resource.ComposeTestCheckFunc(
+							shadowCheck(g, user, func(h string) bool { return strings.HasPrefix(h, "$y$") && h != before }, "a new yescrypt hash"),
+							func(s *terraform.State) error {
+								for k, v := range s.RootModule().Resources[res].Primary.Attributes {
+									if strings.Contains(v, secret) {
+										return fmt.Errorf("the write-only password is in the state, attribute %s", k)
+									}
+								}
+								return nil
+							},
+						),
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue(res, tfjsonpath.New("password_wo"), knownvalue.Null()),
 							statecheck.ExpectKnownValue(res, tfjsonpath.New("password"), knownvalue.Null()),
@@ -117,7 +142,7 @@ func TestAccGuestUserPasswordWriteOnly(t *testing.T) {
 						},
 					},
 					{ // Same version: nothing to do, even with another value.
-						Config:   passwordConfig(g, user, fmt.Sprintf("password_wo = %q\npassword_wo_version = 1", secret+"x")),
+						Config:   woVariables + passwordConfig(g, user, "password_wo = var.qga_wo_password2\npassword_wo_version = 1"),
 						PlanOnly: true,
 					},
 				},
