@@ -92,18 +92,18 @@ func newError(target, command string, kind, cause error) *Error {
 }
 
 func hintFor(kind error, command string) string {
-	switch kind {
-	case ErrDomainNotFound:
+	switch {
+	case errors.Is(kind, ErrDomainNotFound):
 		return "check the domain name or UUID with 'virsh list --all' and the connection URI"
-	case ErrDomainNotRunning:
+	case errors.Is(kind, ErrDomainNotRunning):
 		return "start the domain first, e.g. 'virsh start <domain>'"
-	case ErrAgentNotConfigured:
+	case errors.Is(kind, ErrAgentNotConfigured):
 		return "add a <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel> to the domain XML and restart the domain"
-	case ErrAgentUnavailable:
+	case errors.Is(kind, ErrAgentUnavailable):
 		return "check that qemu-guest-agent is installed and running in the guest"
-	case ErrCommandDisabled:
+	case errors.Is(kind, ErrCommandDisabled):
 		return fmt.Sprintf("enable %s in the guest agent's configuration (qemu-ga --block-rpcs/--allow-rpcs, /etc/qemu/qemu-ga.conf) and restart qemu-guest-agent", command)
-	case ErrCommandUnsupported:
+	case errors.Is(kind, ErrCommandUnsupported):
 		return "upgrade qemu-guest-agent in the guest, or check that the guest OS implements it"
 	}
 	return ""

@@ -188,7 +188,7 @@ func (t *libvirtTransport) mapError(command string, err error) error {
 	case libvirt.ErrAgentCommandTimeout, libvirt.ErrOperationTimeout:
 		kind = ErrTimeout
 	}
-	if kind == ErrAgentFailed {
+	if errors.Is(kind, ErrAgentFailed) {
 		if m := agentFailure.FindStringSubmatch(msg); m != nil {
 			return classifyAgentError(t.Target(), command, &AgentError{Desc: m[1]})
 		}

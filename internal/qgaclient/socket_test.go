@@ -206,7 +206,7 @@ func TestConcurrentCallsEachGetTheirOwnReply(t *testing.T) {
 			defer wg.Done()
 			pid, err := c.ExecStart(ctxT(t, 10*time.Second), ExecRequest{Path: fmt.Sprintf("/bin/n%d", i)})
 			if err != nil || pid != i {
-				errs <- fmt.Errorf("call %d got pid %d, err %v", i, pid, err)
+				errs <- fmt.Errorf("call %d got pid %d, err %w", i, pid, err)
 			}
 		}()
 	}
