@@ -261,3 +261,49 @@ func testErrors(t *testing.T, c *qgaclient.Client) {
 		t.Fatalf("unknown domain: %v", err)
 	}
 }
+
+// TestRemoteURIs reaches the test bed through the remote transports, over a
+// loopback sshd: our ssh-program dialer (qemu+ssh) and go-libvirt's own
+// SSH client (qemu+libssh).
+func TestRemoteURIs(t *testing.T) {
+	env := testbed.Require(t)
+	remote := testbed.RequireRemote(t)
+	for name, uri := range map[string]string{"ssh": remote.SSH, "libssh": remote.LibSSH} {
+		t.Run(name, func(t *testing.T) {
+			c := openReady(t, qgaclient.Target{URI: uri, Domain: env.Domain})
+			host, err := c.Hostname(ctx(t))
+			if err != nil || host != "qga-testbed" {
+				t.Fatalf("hostname over %s: %q, %v", uri, host, err)
+			}
+			res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/echo", Args: []string{"over", name}})
+			if err != nil || string(res.Stdout) != "over "+name+"\n" {
+				t.Fatalf("exec over %s: %+v, %v", uri, res, err)
+			}
+		})
+	}
+	t.Run("unreachable", func(t *testing.T) {
+		c, err := qgaclient.Open(qgaclient.Target{URI: "qemu+ssh://root@127.0.0.1:1/system?no_verify=1", Domain: env.Domain}, qgaclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Ping(ctx(t))
+		if !errors.Is(err, qgaclient.ErrConnection) || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "Connection refused") {
+			t.Fatalf("unreachable host: %v", err)
+		}
+	})
+}
+
+// TestPlainQEMU boots the guest without libvirt and talks to its agent on
+// QEMU's own chardev socket, the way users without libvirt run it.
+func TestPlainQEMU(t *testing.T) {
+	sock := testbed.StartPlainQEMU(t)
+	c := openReady(t, qgaclient.Target{AgentSocket: sock})
+	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/cat", Args: []string{"/etc/hostname"}})
+	if err != nil || strings.TrimSpace(string(res.Stdout)) != "qga-testbed" {
+		t.Fatalf("exec on the plain QEMU guest: %+v, %v", res, err)
+	}
+	os, err := c.OSInfo(ctx(t))
+	if err != nil || os.ID != "debian" {
+		t.Fatalf("osinfo: %+v, %v", os, err)
+	}
+}

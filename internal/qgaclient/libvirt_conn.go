@@ -78,7 +78,9 @@ func dialLibvirt(rawURI string) (*libvirt.Libvirt, error) {
 		if transport == "ext" {
 			return nil, fmt.Errorf("libvirt URI %q: the ext transport is not supported; use qemu+ssh://, qemu+libssh://, qemu+tcp:// or qemu+tls://", rawURI)
 		}
-		return connectWith(u, newSSHCommandDialer(u))
+		d := newSSHCommandDialer(u)
+		l, err := connectWith(u, d)
+		return l, d.explain(err)
 	case (transport == "" || transport == "unix") && u.Host == "" && u.Path == "/session" && u.Query().Get("socket") == "":
 		q := u.Query()
 		q.Set("socket", sessionSocket())

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"os/exec"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,11 +16,12 @@ import (
 // known_hosts work as users expect) and talks to libvirt over its stdio,
 // through virt-ssh-helper on the remote side or, on old hosts, nc -U.
 type sshCommandDialer struct {
-	args []string
+	args   []string
+	stderr *tailBuffer // of the last ssh run, for error messages
 }
 
 func newSSHCommandDialer(u *url.URL) *sshCommandDialer {
-	args := []string{"-o", "BatchMode=yes", "-e", "none"}
+	args := []string{"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-e", "none"}
 	if p := u.Port(); p != "" {
 		args = append(args, "-p", p)
 	}
@@ -29,7 +32,7 @@ func newSSHCommandDialer(u *url.URL) *sshCommandDialer {
 		args = append(args, "-i", k)
 	}
 	if u.Query().Get("no_verify") == "1" {
-		args = append(args, "-o", "StrictHostKeyChecking=no")
+		args = append(args, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")
 	}
 	sock := u.Query().Get("socket")
 	if sock == "" {
@@ -44,6 +47,8 @@ func newSSHCommandDialer(u *url.URL) *sshCommandDialer {
 
 func (d *sshCommandDialer) Dial() (net.Conn, error) {
 	cmd := exec.Command("ssh", d.args...)
+	d.stderr = &tailBuffer{}
+	cmd.Stderr = d.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -56,6 +61,39 @@ func (d *sshCommandDialer) Dial() (net.Conn, error) {
 		return nil, fmt.Errorf("running ssh: %w", err)
 	}
 	return &cmdConn{cmd: cmd, w: stdin, r: stdout}, nil
+}
+
+// explain adds what ssh printed to a failed connection's error.
+func (d *sshCommandDialer) explain(err error) error {
+	if err == nil || d.stderr == nil {
+		return err
+	}
+	if msg := strings.TrimSpace(d.stderr.String()); msg != "" {
+		return fmt.Errorf("%w (ssh: %s)", err, msg)
+	}
+	return err
+}
+
+// tailBuffer keeps the last 2 KiB written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > 2048 {
+		b.buf = b.buf[len(b.buf)-2048:]
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
 }
 
 // cmdConn is a net.Conn over a child process's stdin and stdout.

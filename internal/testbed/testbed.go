@@ -88,26 +88,24 @@ func fromEnviron(root string) (Env, bool) {
 
 // parseEnv reads the NAME=value lines testbed/up.sh prints.
 func parseEnv(out []byte) Env {
-	var e Env
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "QGA_TEST_URI":
-			e.URI = v
-		case "QGA_TEST_DOMAIN":
-			e.Domain = v
-		case "QGA_TEST_SOCKET":
-			e.Socket = v
-		}
-	}
+	vars := parseLines(out)
+	e := Env{URI: vars["QGA_TEST_URI"], Domain: vars["QGA_TEST_DOMAIN"], Socket: vars["QGA_TEST_SOCKET"]}
 	if e.URI == "" {
 		e.URI = "qemu:///system"
 	}
 	return e
+}
+
+// parseLines reads NAME=value lines.
+func parseLines(out []byte) map[string]string {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
+			vars[k] = v
+		}
+	}
+	return vars
 }
 
 func repoRoot() (string, error) {
@@ -125,4 +123,73 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// RemoteURIs are libvirt URIs that reach this machine's libvirtd over SSH
+// (a loopback sshd started by testbed/ssh-loopback.sh).
+type RemoteURIs struct {
+	SSH    string // qemu+ssh://: runs the ssh program
+	LibSSH string // qemu+libssh://: go-libvirt's own SSH client
+}
+
+var (
+	sshOnce  sync.Once
+	sshURIs  RemoteURIs
+	sshError error
+)
+
+// RequireRemote starts the loopback sshd once per process and returns the
+// URIs; the same rules as Require apply when it cannot.
+func RequireRemote(t testing.TB) RemoteURIs {
+	t.Helper()
+	env := Require(t)
+	sshOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(env.Root, "testbed", "ssh-loopback.sh"))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			sshError = fmt.Errorf("testbed/ssh-loopback.sh: %w", err)
+			return
+		}
+		vars := parseLines(out)
+		sshURIs = RemoteURIs{SSH: vars["QGA_TEST_SSH_URI"], LibSSH: vars["QGA_TEST_LIBSSH_URI"]}
+	})
+	if sshError != nil {
+		if os.Getenv("CI") == "" && os.Geteuid() != 0 {
+			t.Skipf("LOOPBACK SSHD UNAVAILABLE, remote-URI test skipped: %v", sshError)
+		}
+		t.Fatal(sshError)
+	}
+	return sshURIs
+}
+
+// StartPlainQEMU boots the test bed guest with plain qemu-system-x86_64 (no
+// libvirt) and returns its agent socket; the guest is stopped when the test
+// ends.
+func StartPlainQEMU(t testing.TB) string {
+	t.Helper()
+	env := Require(t)
+	script := filepath.Join(env.Root, "testbed", "qemu-direct.sh")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, "start")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("testbed/qemu-direct.sh start: %v", err)
+	}
+	t.Cleanup(func() {
+		stop := exec.Command("bash", script, "stop")
+		stop.Stderr = os.Stderr
+		if err := stop.Run(); err != nil {
+			t.Errorf("testbed/qemu-direct.sh stop: %v", err)
+		}
+	})
+	sock := parseLines(out)["QGA_TEST_SOCKET"]
+	if sock == "" {
+		t.Fatalf("testbed/qemu-direct.sh printed no QGA_TEST_SOCKET: %q", out)
+	}
+	return sock
 }
