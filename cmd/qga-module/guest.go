@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// Every module names its guest the same way: a libvirt domain (local or
+// remote URI) or the host end of a QEMU agent socket.
+
+// connectionArgs are the options common to every module.
+type connectionArgs struct {
+	URI          string `mapstructure:"uri"`
+	Domain       string `mapstructure:"domain"`
+	AgentSocket  string `mapstructure:"agent_socket"`
+	AgentTimeout int    `mapstructure:"agent_timeout"`
+}
+
+// defaultAgentTimeout lets a guest that was just started finish booting:
+// its agent answers seconds after the domain starts, a minute or more on a
+// slow host.
+const defaultAgentTimeout = 120
+
+// withConnectionOptions adds the common options and their rules to a
+// module's own spec.
+func withConnectionOptions(spec argSpec) argSpec {
+	spec.Options = append(spec.Options,
+		option{Name: "uri", Type: typeStr, DefaultFunc: func() any { return qgaclient.DefaultURI() }},
+		option{Name: "domain", Type: typeStr},
+		option{Name: "agent_socket", Type: typePath},
+		option{Name: "agent_timeout", Type: typeInt, Default: defaultAgentTimeout},
+	)
+	spec.MutuallyExclusive = append(spec.MutuallyExclusive, []string{"domain", "agent_socket"})
+	spec.RequiredOneOf = append(spec.RequiredOneOf, []string{"domain", "agent_socket"})
+	return spec
+}
+
+// guest is an open connection to the guest agent.
+type guest struct {
+	client *qgaclient.Client
+	// callTimeout bounds each agent call.
+	callTimeout time.Duration
+}
+
+// openGuest connects and waits up to agent_timeout for the agent to answer
+// (a guest that is still booting). Failures that waiting cannot fix, such
+// as an unknown domain, end the wait at once.
+func openGuest(ctx context.Context, a connectionArgs) (*guest, error) {
+	if a.AgentTimeout <= 0 {
+		return nil, fmt.Errorf("agent_timeout must be a positive number of seconds, got %d", a.AgentTimeout)
+	}
+	timeout := time.Duration(a.AgentTimeout) * time.Second
+	target := qgaclient.Target{Domain: a.Domain, AgentSocket: a.AgentSocket}
+	if a.Domain != "" {
+		target.URI = a.URI
+	}
+	c, err := qgaclient.Open(target, qgaclient.Options{CallTimeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("opening the guest: %w", err)
+	}
+	if err := c.WaitForAgent(ctx, timeout, nil); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return &guest{client: c, callTimeout: timeout}, nil
+}
+
+// call gives one agent call its deadline.
+func (g *guest) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.callTimeout)
+}
+
+func (g *guest) Close() { _ = g.client.Close() }
+
+// unavailable tells whether an error means the agent lacks a command or
+// has it disabled, as opposed to a failure while running it.
+func unavailable(err error) bool {
+	return errors.Is(err, qgaclient.ErrCommandDisabled) || errors.Is(err, qgaclient.ErrCommandUnsupported)
+}

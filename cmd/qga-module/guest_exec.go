@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// guest_exec runs a command in the guest with guest-exec, the way
+// ansible.builtin.command runs one on a host: same creates/removes skips,
+// same check-mode behaviour, same result keys.
+
+type execArgs struct {
+	connectionArgs  `mapstructure:",squash"`
+	Argv            []string          `mapstructure:"argv"`
+	Cmd             string            `mapstructure:"cmd"`
+	Stdin           string            `mapstructure:"stdin"`
+	StdinAddNewline bool              `mapstructure:"stdin_add_newline"`
+	StdinSensitive  bool              `mapstructure:"stdin_sensitive"`
+	Env             map[string]string `mapstructure:"env"`
+	Timeout         int               `mapstructure:"timeout"`
+	Creates         string            `mapstructure:"creates"`
+	Removes         string            `mapstructure:"removes"`
+	StripEmptyEnds  bool              `mapstructure:"strip_empty_ends"`
+}
+
+// defaultExecTimeout bounds a command when the task gives no timeout: long
+// enough for package installs, short enough that a hung command does not
+// hold a play forever.
+const defaultExecTimeout = 600
+
+// guestShell runs cmd, and the creates/removes tests.
+const guestShell = "/bin/sh"
+
+// defaultGuestPath is given to commands run with env but without PATH:
+// the agent starts the program with only the variables given, and a shell
+// with no PATH finds few commands.
+const defaultGuestPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+var guestExecModule = &module{
+	Name: "guest_exec",
+	Spec: withConnectionOptions(argSpec{
+		Options: []option{
+			{Name: "argv", Type: typeList},
+			{Name: "cmd", Type: typeStr},
+			{Name: "stdin", Type: typeStr, NoLogWhen: "stdin_sensitive"},
+			{Name: "stdin_add_newline", Type: typeBool, Default: true},
+			{Name: "stdin_sensitive", Type: typeBool, Default: false},
+			{Name: "env", Type: typeDict},
+			{Name: "timeout", Type: typeInt, Default: defaultExecTimeout},
+			{Name: "creates", Type: typeStr},
+			{Name: "removes", Type: typeStr},
+			{Name: "strip_empty_ends", Type: typeBool, Default: true},
+		},
+		MutuallyExclusive: [][]string{{"argv", "cmd"}},
+		RequiredOneOf:     [][]string{{"argv", "cmd"}},
+	}),
+	Run: runGuestExec,
+}
+
+func runGuestExec(ctx context.Context, req *request) (result, error) {
+	var args execArgs
+	if err := req.decode(&args); err != nil {
+		return nil, err
+	}
+	argv := args.Argv
+	if args.Cmd != "" {
+		argv = []string{guestShell, "-c", args.Cmd}
+	}
+	res := result{"changed": false, "cmd": argv, "rc": nil, "stdout": "", "stderr": "", "stdout_lines": []string{}, "stderr_lines": []string{}, "msg": ""}
+	if len(argv) == 0 || argv[0] == "" {
+		res["rc"] = 256
+		return res, errors.New("no command given: argv is empty or cmd is an empty string")
+	}
+	if args.Timeout <= 0 {
+		return res, fmt.Errorf("timeout must be a positive number of seconds, got %d", args.Timeout)
+	}
+	stdin := args.Stdin
+	if stdin != "" && args.StdinAddNewline {
+		stdin += "\n"
+	}
+	if args.StdinSensitive && strings.TrimSpace(args.Stdin) != "" {
+		// The argument spec hides the value as given; a command that echoes
+		// it usually drops surrounding space or the newline.
+		req.hide(strings.TrimSpace(args.Stdin))
+	}
+	would := "Did"
+	if req.CheckMode {
+		would = "Would"
+	}
+	if req.CheckMode && args.Creates == "" && args.Removes == "" {
+		// Nothing to test in the guest: like the command module, skip
+		// without connecting.
+		res["rc"] = 0
+		res["skipped"] = true
+		res["msg"] = "Command would have run if not in check mode"
+		return res, nil
+	}
+
+	g, err := openGuest(ctx, args.connectionArgs)
+	if err != nil {
+		return res, err
+	}
+	defer g.Close()
+
+	if skip, err := skipForCreatesRemoves(ctx, g, args.Creates, args.Removes, would); err != nil || skip != "" {
+		if skip != "" {
+			res["rc"] = 0
+			res["msg"] = skip
+		}
+		return res, err
+	}
+	res["changed"] = true
+	if req.CheckMode {
+		res["rc"] = 0
+		res["msg"] = "Command would have run if not in check mode"
+		return res, nil
+	}
+
+	execReq := qgaclient.ExecRequest{Path: argv[0], Args: argv[1:], Env: guestEnv(args.Env), Stdin: []byte(stdin)}
+	start := time.Now()
+	out, err := runWithTimeout(ctx, g, execReq, time.Duration(args.Timeout)*time.Second)
+	end := time.Now()
+	res["start"], res["end"], res["delta"] = pythonTime(start), pythonTime(end), pythonDelta(end.Sub(start))
+	if err != nil {
+		return res, err
+	}
+	return execResult(res, out, args.StripEmptyEnds, req)
+}
+
+// execResult fills the command module's result keys from the agent's answer
+// and fails the task on a non-zero exit.
+func execResult(res result, out *qgaclient.ExecResult, strip bool, req *request) (result, error) {
+	stdout, stderr := string(out.Stdout), string(out.Stderr)
+	if strip {
+		stdout = strings.TrimRight(stdout, "\r\n")
+		stderr = strings.TrimRight(stderr, "\r\n")
+	}
+	res["stdout"], res["stderr"] = stdout, stderr
+	res["stdout_lines"], res["stderr_lines"] = splitLines(stdout), splitLines(stderr)
+	res["pid"] = out.PID
+	if out.StdoutTruncated || out.StderrTruncated {
+		req.warn("the guest agent truncated the command's output at its capture limit")
+	}
+	rc := out.ExitCode
+	if out.Signal != 0 {
+		// As Python's subprocess reports it, and so Ansible's command module.
+		rc = -out.Signal
+		res["signal"] = out.Signal
+	}
+	res["rc"] = rc
+	switch {
+	case out.Signal != 0:
+		return res, fmt.Errorf("the command was killed by signal %d", out.Signal)
+	case rc != 0:
+		return res, errors.New("non-zero return code")
+	}
+	return res, nil
+}
+
+// runWithTimeout runs the command and, when it outlives timeout, kills it:
+// the agent would otherwise leave it running in the guest after the task
+// failed.
+func runWithTimeout(ctx context.Context, g *guest, execReq qgaclient.ExecRequest, timeout time.Duration) (*qgaclient.ExecResult, error) {
+	cctx, cancel := g.call(ctx)
+	pid, err := g.client.ExecStart(cctx, execReq)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("starting the command: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out, err := g.client.ExecWait(wctx, pid)
+	if err == nil {
+		return out, nil
+	}
+	if !errors.Is(err, qgaclient.ErrTimeout) {
+		return nil, fmt.Errorf("waiting for the command (PID %d): %w", pid, err)
+	}
+	kctx, kcancel := g.call(ctx)
+	defer kcancel()
+	if kerr := g.client.KillProcess(kctx, pid); kerr != nil {
+		return nil, fmt.Errorf("the command did not finish within timeout=%ds and could not be killed, so it is still running in the guest as PID %d: %w", int(timeout.Seconds()), pid, kerr)
+	}
+	return nil, fmt.Errorf("the command did not finish within timeout=%ds and was killed (PID %d in the guest)", int(timeout.Seconds()), pid)
+}
+
+// skipForCreatesRemoves gives the command module's skip message when
+// creates matches something in the guest or removes matches nothing, and
+// "" when the command should run.
+func skipForCreatesRemoves(ctx context.Context, g *guest, creates, removes, would string) (string, error) {
+	if creates != "" {
+		found, err := guestPathMatches(ctx, g, creates)
+		if err != nil {
+			return "", fmt.Errorf("checking creates=%s in the guest: %w", creates, err)
+		}
+		if found {
+			return fmt.Sprintf("%s not run command since '%s' exists", would, creates), nil
+		}
+	}
+	if removes != "" {
+		found, err := guestPathMatches(ctx, g, removes)
+		if err != nil {
+			return "", fmt.Errorf("checking removes=%s in the guest: %w", removes, err)
+		}
+		if !found {
+			return fmt.Sprintf("%s not run command since '%s' does not exist", would, removes), nil
+		}
+	}
+	return "", nil
+}
+
+// pathMatchScript exits 0 when $1, a path or glob pattern, matches an
+// existing file, directory or symlink. IFS is emptied so that a path with
+// spaces stays one word while its glob characters still expand.
+const pathMatchScript = `IFS=; for p in $1; do if [ -e "$p" ] || [ -L "$p" ]; then exit 0; fi; done; exit 1`
+
+// guestPathMatches tests a guest path with the guest's shell: the agent
+// has no stat command, and a shell glob matches what the command module's
+// glob.glob would on the host.
+func guestPathMatches(ctx context.Context, g *guest, pattern string) (bool, error) {
+	cctx, cancel := g.call(ctx)
+	defer cancel()
+	out, err := g.client.Exec(cctx, qgaclient.ExecRequest{Path: guestShell, Args: []string{"-c", pathMatchScript, "qga-path-test", pattern}})
+	if err != nil {
+		return false, err
+	}
+	switch out.ExitCode {
+	case 0:
+		return true, nil
+	case 1:
+		return false, nil
+	}
+	return false, fmt.Errorf("%s exited %d: %s", guestShell, out.ExitCode, strings.TrimSpace(string(out.Stderr)))
+}
+
+// guestEnv turns the env option into the agent's NAME=value list, adding a
+// PATH when the task set none.
+func guestEnv(env map[string]string) []string {
+	if len(env) == 0 {
+		return nil
+	}
+	list := make([]string, 0, len(env)+1)
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	if _, ok := env["PATH"]; !ok {
+		list = append(list, "PATH="+defaultGuestPath)
+	}
+	sort.Strings(list)
+	return list
+}
+
+// splitLines splits like Python's str.splitlines, which Ansible uses for
+// stdout_lines: no empty last element for a trailing newline.
+func splitLines(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// pythonTime formats a time like Python's str(datetime), as the command
+// module's start and end.
+func pythonTime(t time.Time) string { return t.Format("2006-01-02 15:04:05.000000") }
+
+// pythonDelta formats a duration like Python's str(timedelta): H:MM:SS.ffffff.
+func pythonDelta(d time.Duration) string {
+	us := d.Microseconds()
+	h := us / 3_600_000_000
+	m := us / 60_000_000 % 60
+	s := us / 1_000_000 % 60
+	return fmt.Sprintf("%d:%02d:%02d.%06d", h, m, s, us%1_000_000)
+}

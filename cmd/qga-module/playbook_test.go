@@ -1,0 +1,142 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/qgatools/terraform-provider-qga/internal/testbed"
+)
+
+// The real thing: Debian's ansible-playbook runs the collection, built by
+// ansible/build-collection.sh, against the test bed VM, naming the guest
+// both ways (libvirt domain and direct agent socket) and running the
+// modules both ways users do (on the hypervisor, and delegated to the
+// controller). The playbooks in testdata/ assert on each result; this test
+// checks the recaps and that no secret reaches the -vvv output.
+
+// sha512-crypt hashes of two throwaway passwords; the test only needs them
+// to differ and to be valid.
+const (
+	testHash1 = "$6$qgasalt1$imG9tkjhOZLSK9Gjpfkm6K0zN.LBQgzipyR2goSbgiDrgNm02UuP1n2wbtwjc.85QnnnZMNN2iXueRZeajyH1."
+	testHash2 = "$6$qgasalt2$8l0KLNVviKndf.bNVfvbkMGrKX.VeRWZW5jGIAAAlwXd51RONpyj9JgzFp9T/ee2c.oSdYubQIBCR164dpMNW0"
+)
+
+// playbookUser is this test's own guest user: other tests use alice and
+// bob at the same time.
+const playbookUser = "ansibleuser"
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func TestPlaybooksAgainstTestBed(t *testing.T) {
+	env := testbed.Require(t)
+	requireAnsible(t)
+	collections := buildCollection(t)
+
+	runID := randomHex(t, 4)
+	sleepFraction := fmt.Sprint(100000 + int(runID[0])*1000 + int(runID[1]))
+	secrets := map[string]string{
+		"plain password": "qga-pw-" + randomHex(t, 8),
+		"stdin secret":   "qga-stdin-" + randomHex(t, 8),
+		"hash 1":         testHash1,
+		"hash 2":         testHash2,
+	}
+	baseVars := map[string]any{
+		"qga_uri":        env.URI,
+		"qga_run_id":     runID,
+		"test_user":      playbookUser,
+		"plain_password": secrets["plain password"],
+		"stdin_secret":   secrets["stdin secret"],
+		"hash_1":         testHash1,
+		"hash_2":         testHash2,
+		// Unique, so that the test can tell its killed sleep is gone.
+		"sleep_seconds": "37." + sleepFraction,
+		"sleep_pattern": "3[7][.]" + sleepFraction,
+		"key_a":         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQgaAnsibleKeyA" + runID + " a@qga-test",
+		"key_b":         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQgaAnsibleKeyB" + runID + " b@qga-test",
+		"key_c":         `from="10.0.0.1,10.0.0.2",no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQgaAnsibleKeyC` + runID + " c@qga-test",
+	}
+
+	for _, target := range []struct{ name, varName, value string }{
+		{"domain", "qga_domain", env.Domain},
+		{"agent_socket", "qga_socket", env.Socket},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			vars := map[string]any{target.varName: target.value}
+			for k, v := range baseVars {
+				vars[k] = v
+			}
+			var outputs []playbookRun
+
+			t.Run("modules on the hypervisor", func(t *testing.T) {
+				run := runPlaybook(t, collections, "modules.yml", vars)
+				outputs = append(outputs, run)
+				r := run.recap(t, "hypervisor")
+				if run.ExitCode != 0 || r.Failed != 0 || r.Unreachable != 0 {
+					t.Fatalf("modules.yml failed (exit %d, %+v):\n%s", run.ExitCode, r, tail(run.Output, 150))
+				}
+				// Every failure case failed, and was caught by ignore_errors.
+				if r.Ignored != 11 {
+					t.Errorf("%d failing tasks ignored, want the 11 failure cases:\n%s", r.Ignored, tail(run.Output, 80))
+				}
+				if !strings.Contains(run.Output, `"password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"`) {
+					t.Errorf("no masked password in the -vvv invocation output")
+				}
+			})
+
+			t.Run("idempotence", func(t *testing.T) {
+				first := runPlaybook(t, collections, "idempotent.yml", vars)
+				second := runPlaybook(t, collections, "idempotent.yml", vars)
+				check := runPlaybook(t, collections, "idempotent.yml", vars, "--check", "--diff")
+				outputs = append(outputs, first, second, check)
+				for i, run := range []playbookRun{first, second, check} {
+					if r := run.recap(t, "hypervisor"); run.ExitCode != 0 || r.Failed != 0 {
+						t.Fatalf("idempotent.yml run %d failed (exit %d, %+v):\n%s", i+1, run.ExitCode, r, tail(run.Output, 100))
+					}
+				}
+				if r := second.recap(t, "hypervisor"); r.Changed != 0 || r.OK != 6 {
+					t.Errorf("second run: %+v, want 6 ok and 0 changed:\n%s", r, tail(second.Output, 100))
+				}
+				if r := check.recap(t, "hypervisor"); r.Changed != 0 {
+					t.Errorf("check-mode run: %+v, want 0 changed:\n%s", r, tail(check.Output, 100))
+				}
+			})
+
+			t.Run("delegate_to localhost", func(t *testing.T) {
+				run := runPlaybook(t, collections, "controller.yml", vars)
+				outputs = append(outputs, run)
+				r := run.recap(t, "testvm")
+				if run.ExitCode != 0 || r.Failed != 0 || r.Unreachable != 0 {
+					t.Fatalf("controller.yml failed (exit %d, %+v):\n%s", run.ExitCode, r, tail(run.Output, 100))
+				}
+			})
+
+			for _, run := range outputs {
+				for what, secret := range secrets {
+					if strings.Contains(run.Output, secret) {
+						i := strings.Index(run.Output, secret)
+						t.Errorf("the %s appears in the ansible-playbook -vvv output: ...%s...", what, run.Output[max(0, i-300):min(len(run.Output), i+100)])
+					}
+				}
+			}
+		})
+	}
+}
+
+// tail keeps the last n lines of a long output for a failure message.
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return strings.Join(lines[len(lines)-n:], "\n")
+}
