@@ -1,0 +1,107 @@
+# The demo of `make demo` (scripts/demo.sh): OpenTofu sets up user alice inside
+# the demo VM through its QEMU guest agent, with no network access to the guest
+# and no SSH: an SSH key, a password, a command, and what the guest reports.
+# scripts/demo.sh applies a copy of this file with the provider it just built;
+# by hand: see examples/demo/README.md.
+terraform {
+  required_providers {
+    qga = { source = "qgatools/qga" }
+  }
+}
+
+variable "uri" {
+  description = "libvirt URI of the hypervisor"
+  type        = string
+  default     = "qemu:///system"
+}
+
+variable "domain" {
+  description = "libvirt domain of the guest"
+  type        = string
+  default     = "qga-demo"
+}
+
+variable "ssh_public_key_file" {
+  description = "public key to let in as alice"
+  type        = string
+}
+
+# Ephemeral and only sent through the write-only password_wo: it is in
+# neither the plan nor the state (OpenTofu 1.11+ / Terraform 1.11+).
+variable "password" {
+  description = "alice's new password"
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+provider "qga" {
+  uri = var.uri
+}
+
+# Boots before anything else is asked of the guest: waits for an IPv4 address.
+data "qga_guest_interfaces" "guest" {
+  domain           = var.domain
+  address_family   = "ipv4"
+  wait_for_address = true
+  wait_timeout     = "3m"
+}
+
+data "qga_guest_osinfo" "guest" {
+  domain = var.domain
+}
+
+# alice's authorized_keys holds exactly this key.
+resource "qga_guest_ssh_keys" "alice" {
+  domain    = var.domain
+  username  = "alice"
+  exclusive = true
+  keys      = [trimspace(file(var.ssh_public_key_file))]
+}
+
+resource "qga_guest_user_password" "alice" {
+  domain              = var.domain
+  username            = "alice"
+  password_wo         = var.password
+  password_wo_version = 1 # bump to set the password again
+}
+
+# Runs once; change a trigger to run it again.
+resource "qga_guest_exec" "hello" {
+  domain   = var.domain
+  path     = "/bin/sh"
+  args     = ["-c", "uname -a; head -n 2 /etc/os-release"]
+  timeout  = "1m"
+  triggers = { demo = "1" }
+}
+
+output "guest" {
+  value = {
+    pretty_name    = data.qga_guest_osinfo.guest.pretty_name
+    kernel_release = data.qga_guest_osinfo.guest.kernel_release
+    machine        = data.qga_guest_osinfo.guest.machine
+    hostname       = data.qga_guest_osinfo.guest.hostname
+    timezone       = data.qga_guest_osinfo.guest.timezone
+    agent_version  = data.qga_guest_osinfo.guest.agent_version
+  }
+}
+
+output "addresses" {
+  value = [
+    for i in data.qga_guest_interfaces.guest.interfaces :
+    "${i.name} ${join(", ", [for a in i.ip_addresses : "${a.address}/${a.prefix}"])}"
+    if length(i.ip_addresses) > 0
+  ]
+}
+
+output "alice_keys" {
+  value = qga_guest_ssh_keys.alice.keys
+}
+
+output "alice_password_version" {
+  value = qga_guest_user_password.alice.password_wo_version
+}
+
+output "exec_stdout" {
+  value = qga_guest_exec.hello.stdout
+}
