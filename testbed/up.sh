@@ -66,15 +66,22 @@ if ! exists || [ "$(cat "$defined" 2>/dev/null)" != "$xml" ]; then
 	virsh_ define "$defined.new" >/dev/null
 	mv "$defined.new" "$defined"
 fi
-if ! active; then
+start_domain() {
 	# Any other state (shut off, paused, crashed): start from scratch.
 	virsh_ destroy "$QGA_TESTBED_DOMAIN" >/dev/null 2>&1 || true
 	log "starting the domain $QGA_TESTBED_DOMAIN ($QGA_TESTBED_ACCEL)"
 	rm -f "$socket"
 	virsh_ start "$QGA_TESTBED_DOMAIN" >/dev/null
-fi
-
+}
 ping_agent() { virsh_ qemu-agent-command "$QGA_TESTBED_DOMAIN" --timeout 5 '{"execute":"guest-ping"}' >/dev/null 2>&1; }
+if ! active; then
+	start_domain
+elif ! wait_for "the guest agent of the running domain" 15 "" ping_agent; then
+	# Running, but its agent does not answer (e.g. libvirt gave up on it
+	# after an oversized reply in a fault test): a fresh boot fixes that.
+	log "the running domain's agent does not answer: restarting the domain"
+	start_domain
+fi
 wait_for "the guest agent" "$QGA_TESTBED_WAIT" "$console" ping_agent
 # The second agent starts with the first; a short bound is plenty.
 wait_for "the guest agent on $socket" 30 "$console" qga_sync "$socket"
