@@ -188,6 +188,16 @@ func (t *libvirtTransport) mapError(command string, err error) error {
 	case libvirt.ErrAgentCommandTimeout, libvirt.ErrOperationTimeout:
 		kind = ErrTimeout
 	}
+	if strings.Contains(msg, "No complete agent response") {
+		// libvirt caps an agent reply at 10 MiB; a larger one (an exec whose
+		// output is over ~7 MiB once base64-encoded) makes libvirt drop the
+		// agent until it reconnects.
+		e := newError(t.Target(), command, ErrAgentUnavailable, fmt.Errorf("libvirt: %s", msg))
+		e.Hint = "the agent's reply was larger than libvirt's 10 MiB limit (a command's stdout+stderr over about 7 MiB); " +
+			"libvirt now refuses this domain's agent until qemu-guest-agent restarts in the guest or libvirtd restarts. " +
+			"Send large output to a file in the guest, or use the direct agent socket"
+		return e
+	}
 	if errors.Is(kind, ErrAgentFailed) {
 		if m := agentFailure.FindStringSubmatch(msg); m != nil {
 			return classifyAgentError(t.Target(), command, &AgentError{Desc: m[1]})

@@ -193,3 +193,78 @@ func StartPlainQEMU(t testing.TB) string {
 	}
 	return sock
 }
+
+var (
+	extraMu   sync.Mutex
+	extraEnvs = map[string]Env{}
+)
+
+// Extra brings up (once per process) another test bed domain of the same
+// guest, e.g. for fault tests that kill agents or reboot the guest without
+// disturbing tests running on the shared one. cmdline adds kernel
+// command-line words: "qga1_args=--block-rpcs=guest-exec" starts the second
+// agent (the direct socket's) with guest-exec disabled.
+func Extra(t testing.TB, domain, cmdline string) Env {
+	t.Helper()
+	base := Require(t)
+	extraMu.Lock()
+	defer extraMu.Unlock()
+	if e, ok := extraEnvs[domain]; ok {
+		return e
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(base.Root, "testbed", "up.sh"))
+	cmd.Env = append(os.Environ(), "QGA_TESTBED_DOMAIN="+domain, "QGA_TESTBED_CMDLINE="+cmdline)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("test bed domain %s: testbed/up.sh: %v", domain, err)
+	}
+	e := parseEnv(out)
+	e.Root = base.Root
+	extraEnvs[domain] = e
+	return e
+}
+
+// TransientGuest starts the test bed's kernel and guest image in a
+// throwaway libvirt domain, destroyed when the test ends. With channel false
+// the domain has no guest agent channel at all; with true it has one, and
+// its agent answers only some seconds after boot (never within 3 s).
+func TransientGuest(t testing.TB, name string, channel bool) {
+	t.Helper()
+	env := Require(t)
+	virsh := func(args ...string) ([]byte, error) {
+		return exec.Command("virsh", append([]string{"-q", "-c", env.URI}, args...)...).CombinedOutput()
+	}
+	dump, err := virsh("dumpxml", env.Domain)
+	if err != nil {
+		t.Fatalf("virsh dumpxml %s: %v: %s", env.Domain, err, dump)
+	}
+	between := func(a, b string) string {
+		s := string(dump)
+		i, j := strings.Index(s, a), strings.Index(s, b)
+		if i < 0 || j < i {
+			t.Fatalf("no %s in the test bed's domain XML", a)
+		}
+		return s[i+len(a) : j]
+	}
+	ch := ""
+	if channel {
+		ch = `<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`
+	}
+	xml := fmt.Sprintf(`<domain type='qemu'><name>%s</name><memory unit='MiB'>512</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><kernel>%s</kernel><initrd>%s</initrd><cmdline>console=ttyS0</cmdline></os>
+<devices>%s<serial type='pty'/></devices>
+<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel></domain>`,
+		name, between("<kernel>", "</kernel>"), between("<initrd>", "</initrd>"), ch)
+	file := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = virsh("destroy", name) // a leftover of an interrupted run
+	if out, err := virsh("create", file); err != nil {
+		t.Fatalf("virsh create %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() { _, _ = virsh("destroy", name) })
+}
