@@ -135,6 +135,8 @@ func TestAccGuestSSHKeysBadInput(t *testing.T) {
 			{Config: sshKeysConfig(g, "alice", false, "not-a-key"), ExpectError: regexp.MustCompile(`not an OpenSSH public key`), PlanOnly: true},
 			{Config: sshKeysConfig(g, "alice", false, testKey1, strings.Replace(testKey1, "tf-key-1", "other-comment", 1)), ExpectError: regexp.MustCompile(`listed twice`), PlanOnly: true},
 			{Config: sshKeysConfig(g, "no-such-user-qga", false, testKey1), ExpectError: regexp.MustCompile(`no-such-user-qga`)},
+			// A user without a home directory: the agent cannot create ~/.ssh.
+			{Config: sshKeysConfig(g, "nohome", false, testKey1), ExpectError: regexp.MustCompile(`(?s)"nohome".*/home/nohome/\.ssh`)},
 		},
 	})
 }
