@@ -31,3 +31,18 @@ apt_install() {
 	as_root apt-get update -q >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# go_tool NAME PACKAGE VERSION: prints the path of a Go tool built from the
+# Go module proxy into the cache the first time (no prebuilt binaries can be
+# downloaded here).
+go_tool() {
+	local name=$1 pkg=$2 version=$3 out tmp
+	out="$QGA_CACHE/bin/$name-$version"
+	if [ ! -x "$out" ]; then
+		log "building $name $version from the Go module proxy (once)"
+		tmp=$(mktemp -d)
+		GOBIN="$tmp" go install "$pkg@$version"
+		mv "$tmp/$name" "$out" && rm -rf "$tmp"
+	fi
+	echo "$out"
+}
