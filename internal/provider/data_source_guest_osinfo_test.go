@@ -44,6 +44,10 @@ func TestAccGuestTargetValidation(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)domain.*agent_socket`),
 			},
 			{
+				Config:      `provider "qga" { call_timeout = "soon" }` + "\n" + `data "qga_guest_osinfo" "x" { domain = "x" }`,
+				ExpectError: regexp.MustCompile(`call_timeout must be a positive Go duration`),
+			},
+			{
 				Config:      g.provider() + `data "qga_guest_osinfo" "x" { domain = "no-such-domain-qga" }`,
 				ExpectError: regexp.MustCompile(`(?s)no-such-domain-qga.*not found`),
 			},

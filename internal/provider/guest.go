@@ -102,7 +102,7 @@ func configured(data any, diags *diag.Diagnostics) *providerData {
 // agent_timeout) until its agent answers.
 func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Diagnostics) *qgaclient.Client {
 	target := g.target(pd.uri)
-	c, err := qgaclient.Open(target, qgaclient.Options{})
+	c, err := qgaclient.Open(target, qgaclient.Options{CallTimeout: pd.callTimeout})
 	if err != nil {
 		diags.AddError("Invalid guest", err.Error())
 		return nil

@@ -5,9 +5,11 @@ package provider
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -21,6 +23,25 @@ import (
 // guest that was just started needs seconds to minutes.
 const defaultAgentTimeout = 3 * time.Minute
 
+// defaultCallTimeout bounds one agent command; an answering agent replies
+// within milliseconds, file transfers of a chunk within seconds.
+const defaultCallTimeout = 30 * time.Second
+
+// parseTimeout reads an optional duration attribute of the provider block.
+func parseTimeout(v types.String, name string, def time.Duration, diags *diag.Diagnostics) (time.Duration, bool) {
+	s := v.ValueString()
+	if s == "" {
+		return def, true
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		diags.AddAttributeError(path.Root(name), "Invalid "+name,
+			name+" must be a positive Go duration such as \"90s\" or \"5m\", got "+strconv.Quote(s))
+		return 0, false
+	}
+	return d, true
+}
+
 // QGAProvider is the provider implementation.
 type QGAProvider struct {
 	version string
@@ -30,12 +51,14 @@ type QGAProvider struct {
 type providerModel struct {
 	URI          types.String `tfsdk:"uri"`
 	AgentTimeout types.String `tfsdk:"agent_timeout"`
+	CallTimeout  types.String `tfsdk:"call_timeout"`
 }
 
 // providerData is handed to every resource and data source.
 type providerData struct {
 	uri          string
 	agentTimeout time.Duration
+	callTimeout  time.Duration
 }
 
 var _ provider.Provider = (*QGAProvider)(nil)
@@ -62,6 +85,10 @@ func (p *QGAProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:    true,
 				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `3m`.",
 			},
+			"call_timeout": schema.StringAttribute{
+				Optional:    true,
+				Description: "Deadline of one agent command once the agent answers, as a Go duration. Default `30s`. A `qga_guest_exec` command's own run time is bounded by its `timeout` instead.",
+			},
 		},
 	}
 }
@@ -72,18 +99,16 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := &providerData{uri: cfg.URI.ValueString(), agentTimeout: defaultAgentTimeout}
+	data := &providerData{uri: cfg.URI.ValueString()}
 	if data.uri == "" {
 		data.uri = qgaclient.DefaultURI()
 	}
-	if s := cfg.AgentTimeout.ValueString(); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("agent_timeout"), "Invalid agent_timeout",
-				"agent_timeout must be a positive Go duration such as \"90s\" or \"5m\", got "+s)
-			return
-		}
-		data.agentTimeout = d
+	var ok bool
+	if data.agentTimeout, ok = parseTimeout(cfg.AgentTimeout, "agent_timeout", defaultAgentTimeout, &resp.Diagnostics); !ok {
+		return
+	}
+	if data.callTimeout, ok = parseTimeout(cfg.CallTimeout, "call_timeout", defaultCallTimeout, &resp.Diagnostics); !ok {
+		return
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
