@@ -9,6 +9,8 @@ import (
 
 // SSHKeys returns the keys in the user's ~/.ssh/authorized_keys. A missing
 // file means no keys, not an error: that is what a fresh account looks like.
+// The order is the agent's (qemu-ga 7.2 returns the file's lines last
+// first): compare the keys as a set.
 func (c *Client) SSHKeys(ctx context.Context, user string) ([]string, error) {
 	const command = "guest-ssh-get-authorized-keys"
 	if err := c.Require(ctx, command); err != nil {
