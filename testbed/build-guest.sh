@@ -24,7 +24,8 @@ if [ -f "$out/kernel" ] && [ -f "$out/initrd.img" ]; then
 	exit 0
 fi
 
-apt_install mmdebstrap cpio
+# gpg and the keyring: mmdebstrap verifies the mirror with them (Recommends only).
+apt_install mmdebstrap cpio gpg debian-archive-keyring
 mkdir -p "$QGA_CACHE/testbed"
 # Build next to the final place and rename at the end, so that an interrupted
 # build never leaves a directory that looks finished.
