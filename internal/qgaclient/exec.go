@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,19 +43,40 @@ type ExecResult struct {
 // fraction of the time elapsed since the command started, clamped to
 // [Min, Max]. Polling without pause starves a one-vCPU guest (the agent and
 // the command compete), while a fixed long pause overshoots short commands.
+//
+// FirstFactor sets the pause before the first poll: that many times the time
+// the guest took to spawn a process (guest-exec's round trip minus a plain
+// round trip, learned per guest). A short command needs one to three spawn
+// times more to run and exit; polling earlier only takes guest CPU time from
+// the command (see docs/BENCHMARKS.md).
 type PollPolicy struct {
-	Fraction float64
-	Min, Max time.Duration
+	Fraction    float64
+	Min, Max    time.Duration
+	FirstFactor float64
 }
 
 // DefaultExecPoll polls at 5% of the elapsed time, between 0.2 ms and 1 s:
-// a command that really ran for T is seen to exit by about 1.05*T.
-var DefaultExecPoll = PollPolicy{Fraction: 0.05, Min: 200 * time.Microsecond, Max: time.Second}
+// a command that really ran for T is seen to exit by about 1.05*T. The first
+// poll waits 2 spawn times (about 14 ms on the software-emulated test bed,
+// a millisecond or two on KVM): /bin/true, which exits 1.5 to 2.5 spawn
+// times after guest-exec answered there, is then seen to exit in 0.75-0.8x
+// the time of polling at once, which keeps the one vCPU busy answering
+// polls instead of running the command (measured in docs/BENCHMARKS.md).
+var DefaultExecPoll = PollPolicy{Fraction: 0.05, Min: 200 * time.Microsecond, Max: time.Second, FirstFactor: 2}
 
 // Next returns the pause before the next poll.
 func (p PollPolicy) Next(elapsed time.Duration) time.Duration {
 	d := time.Duration(float64(elapsed) * p.Fraction)
 	return min(max(d, p.Min), p.Max)
+}
+
+// First returns the pause before the first poll, given how long the guest
+// took to spawn its last process (0 when not known yet).
+func (p PollPolicy) First(spawn time.Duration) time.Duration {
+	if p.FirstFactor <= 0 || spawn <= 0 {
+		return 0
+	}
+	return min(time.Duration(float64(spawn)*p.FirstFactor), p.Max)
 }
 
 // Exec runs a command in the guest and waits until it exits or ctx ends. On
@@ -90,9 +112,11 @@ func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
 	var out struct {
 		PID int `json:"pid"`
 	}
+	sent := time.Now()
 	if err := c.call(ctx, command, args, &out); err != nil {
 		return 0, withAbout(err, "command "+strconv.Quote(req.Path))
 	}
+	c.timing().spawned(time.Since(sent))
 	return out.PID, nil
 }
 
@@ -100,13 +124,13 @@ func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
 // exit, the agent forgets the process: a second call fails.
 func (c *Client) ExecStatus(ctx context.Context, pid int) (*ExecStatus, error) {
 	var out struct {
-		Exited       bool   `json:"exited"`
-		ExitCode     int    `json:"exitcode"`
-		Signal       int    `json:"signal"`
-		OutData      []byte `json:"out-data"` // encoding/json decodes base64 into []byte
-		ErrData      []byte `json:"err-data"`
-		OutTruncated bool   `json:"out-truncated"`
-		ErrTruncated bool   `json:"err-truncated"`
+		Exited       bool          `json:"exited"`
+		ExitCode     int           `json:"exitcode"`
+		Signal       int           `json:"signal"`
+		OutData      base64InPlace `json:"out-data"`
+		ErrData      base64InPlace `json:"err-data"`
+		OutTruncated bool          `json:"out-truncated"`
+		ErrTruncated bool          `json:"err-truncated"`
 	}
 	if err := c.call(ctx, "guest-exec-status", map[string]any{"pid": pid}, &out); err != nil {
 		return nil, withAbout(err, "PID "+strconv.Itoa(pid))
@@ -118,12 +142,20 @@ func (c *Client) ExecStatus(ctx context.Context, pid int) (*ExecStatus, error) {
 	}, nil
 }
 
-// ExecWait polls a started process until it exits or ctx ends.
+// ExecWait polls a started process until it exits or ctx ends. The first
+// poll waits as the policy's FirstFactor says (see PollPolicy).
 func (c *Client) ExecWait(ctx context.Context, pid int) (*ExecResult, error) {
 	start := time.Now()
-	timer := time.NewTimer(0)
+	tm := c.timing()
+	timer := time.NewTimer(c.opts.ExecPoll.First(tm.spawnTime()))
 	defer timer.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return nil, c.execTimeout(pid, start, ctx.Err())
+		case <-timer.C:
+		}
+		sent := time.Now()
 		st, err := c.ExecStatus(ctx, pid)
 		if err != nil {
 			// The connection's deadline is ctx's, and may fire a moment
@@ -131,18 +163,32 @@ func (c *Client) ExecWait(ctx context.Context, pid int) (*ExecResult, error) {
 			if ctx.Err() != nil || errors.Is(err, ErrTimeout) {
 				return nil, c.execTimeout(pid, start, context.DeadlineExceeded)
 			}
-			return nil, err
+			// The agent or libvirtd is away for a moment: the process may
+			// still be running, keep asking (exec_faults.go). Not when
+			// libvirt dropped a reply that was too large: the process had
+			// exited (only then does the agent send its output), its status
+			// is gone, and libvirt stays away until the agent restarts.
+			if pollFailureIsTransient(err) && !replyTooLarge(err) {
+				timer.Reset(transientPollPause)
+				continue
+			}
+			return nil, execLost(pid, err)
+		}
+		if len(st.Stdout)+len(st.Stderr) < 4096 {
+			tm.polled(time.Since(sent)) // a small reply: a plain round trip
 		}
 		if st.Exited {
 			return &ExecResult{PID: pid, ExecStatus: *st, Duration: time.Since(start)}, nil
 		}
 		timer.Reset(c.opts.ExecPoll.Next(time.Since(start)))
-		select {
-		case <-ctx.Done():
-			return nil, c.execTimeout(pid, start, ctx.Err())
-		case <-timer.C:
-		}
 	}
+}
+
+// replyTooLarge: libvirt read 10 MiB of an agent reply without finding its
+// end, gave up on the agent and dropped the reply (libvirt.go maps it to
+// ErrAgentUnavailable).
+func replyTooLarge(err error) bool {
+	return strings.Contains(err.Error(), "No complete agent response")
 }
 
 func (c *Client) execTimeout(pid int, start time.Time, cause error) error {

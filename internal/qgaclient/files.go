@@ -3,8 +3,11 @@ package qgaclient
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,9 +31,9 @@ func (c *Client) FileClose(ctx context.Context, handle int64) error {
 // FileRead reads up to count bytes from an open file.
 func (c *Client) FileRead(ctx context.Context, handle int64, count int) (data []byte, eof bool, err error) {
 	var out struct {
-		Count int    `json:"count"`
-		Buf   []byte `json:"buf-b64"`
-		EOF   bool   `json:"eof"`
+		Count int           `json:"count"`
+		Buf   base64InPlace `json:"buf-b64"`
+		EOF   bool          `json:"eof"`
 	}
 	if err := c.call(ctx, "guest-file-read", map[string]any{"handle": handle, "count": count}, &out); err != nil {
 		return nil, false, err
@@ -50,15 +53,85 @@ func (c *Client) FileWrite(ctx context.Context, handle int64, data []byte) (int,
 	return out.Count, nil
 }
 
-// fileChunk is the largest piece moved by one guest-file-read/write. Through
-// libvirt, chunks of 256 KiB and more made libvirt drop the agent for
-// seconds ("Guest agent not available for now") on the test bed; 128 KiB
-// was safe and 20% faster than 64 KiB.
-func (c *Client) fileChunk() int {
+// FileSeek sets an open file's position to offset bytes from the start and
+// returns the new position.
+func (c *Client) FileSeek(ctx context.Context, handle, offset int64) (int64, error) {
+	var out struct {
+		Position int64 `json:"position"`
+	}
+	if err := c.call(ctx, "guest-file-seek", map[string]any{"handle": handle, "offset": offset, "whence": "set"}, &out); err != nil {
+		return 0, err
+	}
+	return out.Position, nil
+}
+
+// Chunk sizes: the bytes one guest-file-write or guest-file-read moves,
+// measured on the test bed (docs/BENCHMARKS.md).
+//
+// Through libvirt, a write's whole command must fit into the send buffer of
+// libvirtd's socket to QEMU's agent chardev (net.core.wmem_default: 212992
+// bytes, which holds two 106 KB socket buffers, about 212.7 KB of command):
+// libvirt (9.0 here) writes agent commands with safewrite() on a
+// non-blocking socket; when a write is partial and the next one gets EAGAIN,
+// safewrite reports failure, libvirt forgets the bytes already sent and
+// sends them again. The agent then sees a corrupted command and answers with
+// a JSON error, or swallows the commands that follow into an unterminated
+// string until libvirt times out ("Guest agent not available for now"). On
+// the test bed 164 KiB chunks (a 218,533-byte command) passed and 165 KiB
+// failed. Upload speed is flat from 128 to 160 KiB (the guest's parsing
+// dominates): 128 KiB (a 174,8xx-byte command) keeps an 18% margin. Replies
+// take another path (libvirt reads them in a loop) and are bounded by
+// libvirt's 4 MiB RPC strings instead, so reads can be large.
+//
+// Over the direct socket there is no such hop. Upload speed is the same for
+// 256 KiB to 4 MiB chunks (the guest's vCPU is busy parsing); the socket
+// transport's maxChunk (1 MiB) keeps each command well within
+// writeChunkTimeout on a loaded guest.
+const (
+	libvirtWriteChunk = 128 << 10
+	libvirtReadChunk  = 2 << 20
+	socketReadChunk   = 4 << 20
+	// minWriteChunk is where halving after a broken write stops.
+	minWriteChunk = 16 << 10
+	// writeChunkTimeout bounds one chunk's guest-file-write: a broken
+	// command is not answered at all, and libvirt would otherwise wait for
+	// the caller's whole deadline. A 128 KiB write takes 30-150 ms and a
+	// 1 MiB write 0.25-1 s on the software-emulated test bed; a slow one
+	// that times out is just written again.
+	writeChunkTimeout = 5 * time.Second
+	// recoverPingTimeout bounds each ping while waiting for the channel to
+	// work again: after a broken write, the first command is swallowed by
+	// the agent's unfinished parse; the one after it is answered.
+	recoverPingTimeout = time.Second
+)
+
+// writeChunks remembers, per guest, a write chunk that had to shrink after
+// the channel broke, so that later writes do not break it again.
+var writeChunks sync.Map // guest key → int
+
+func (c *Client) guestKey() string {
+	key := c.t.Target()
+	if lt, ok := c.t.(*libvirtTransport); ok && lt.conn != nil {
+		key = lt.conn.uri + " " + key
+	}
+	return key
+}
+
+func (c *Client) writeChunk() int {
+	if n, ok := writeChunks.Load(c.guestKey()); ok {
+		return n.(int)
+	}
 	if s, ok := c.t.(interface{ maxChunk() int }); ok {
 		return s.maxChunk()
 	}
-	return 128 << 10
+	return libvirtWriteChunk
+}
+
+func (c *Client) readChunk() int {
+	if _, ok := c.t.(*libvirtTransport); ok {
+		return libvirtReadChunk
+	}
+	return socketReadChunk
 }
 
 // ReadFile reads a whole file from the guest (at most MaxReadFile bytes).
@@ -70,9 +143,12 @@ func (c *Client) ReadFile(ctx context.Context, path string) ([]byte, error) {
 	defer c.closeQuietly(ctx, h)
 	var data []byte
 	for {
-		buf, eof, err := c.FileRead(ctx, h, c.fileChunk())
+		buf, eof, err := c.FileRead(ctx, h, c.readChunk())
 		if err != nil {
 			return nil, withAbout(err, "file "+strconv.Quote(path))
+		}
+		if data == nil && eof {
+			return buf, nil // the whole file in one read: no copy
 		}
 		data = append(data, buf...)
 		if eof || len(buf) == 0 {
@@ -85,18 +161,38 @@ func (c *Client) ReadFile(ctx context.Context, path string) ([]byte, error) {
 }
 
 // WriteFile creates or truncates a file in the guest and writes data to it.
+// When the channel breaks during a chunk (the agent stops answering, or
+// answers that the command arrived corrupted), it waits for the agent,
+// seeks back to where the chunk began and goes on with chunks half the
+// size, down to 16 KiB; the smaller size is kept for later writes to the
+// same guest.
 func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error {
 	h, err := c.FileOpen(ctx, path, "w")
 	if err != nil {
 		return err
 	}
-	chunk := c.fileChunk()
+	about := func(off int) string { return fmt.Sprintf("file %q (after %d of %d bytes)", path, off, len(data)) }
+	chunk := c.writeChunk()
 	for off := 0; off < len(data); {
 		end := min(off+chunk, len(data))
-		n, err := c.FileWrite(ctx, h, data[off:end])
+		cctx, cancel := context.WithTimeout(ctx, writeChunkTimeout)
+		n, err := c.FileWrite(cctx, h, data[off:end])
+		cancel()
+		if err == nil && n <= 0 {
+			err = newError(c.t.Target(), "guest-file-write", ErrAgentFailed, fmt.Errorf("the agent wrote %d of %d bytes", n, end-off))
+		}
 		if err != nil {
-			c.closeQuietly(ctx, h)
-			return withAbout(err, fmt.Sprintf("file %q (after %d of %d bytes)", path, off, len(data)))
+			if ctx.Err() != nil || !channelBroke(err) || chunk <= minWriteChunk {
+				c.closeQuietly(ctx, h)
+				return withAbout(err, about(off))
+			}
+			if rerr := c.recoverWrite(ctx, h, int64(off)); rerr != nil {
+				c.closeQuietly(ctx, h)
+				return withAbout(fmt.Errorf("%w; recovering failed: %w", err, rerr), about(off))
+			}
+			chunk = max(chunk/2, minWriteChunk)
+			writeChunks.Store(c.guestKey(), chunk)
+			continue
 		}
 		off += n
 	}
@@ -106,6 +202,61 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error 
 	return nil
 }
 
+// channelBroke tells failures of the channel, after which the same write
+// may succeed, from the agent's answers about the file (no space, bad
+// handle), after which it would not.
+func channelBroke(err error) bool {
+	if errors.Is(err, ErrAgentUnavailable) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrConnection) {
+		return true
+	}
+	var ae *AgentError
+	if errors.As(err, &ae) {
+		// What qemu-ga answers to a command that arrived corrupted.
+		for _, s := range []string{"JSON parse error", "Invalid JSON", "QMP input", "Expecting value", "expecting value"} {
+			if strings.Contains(ae.Desc, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recoverWrite waits until the agent answers again and puts the handle's
+// position back to off, whatever part of the broken chunk the agent did or
+// did not write.
+func (c *Client) recoverWrite(ctx context.Context, h, off int64) error {
+	var last error
+	for attempt := 0; attempt < 30; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w (last: %w)", ctx.Err(), last)
+			case <-time.After(time.Duration(min(attempt, 5)) * 100 * time.Millisecond):
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, recoverPingTimeout)
+		last = c.Ping(pctx)
+		cancel()
+		if last != nil {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, writeChunkTimeout)
+		pos, err := c.FileSeek(sctx, h, off)
+		cancel()
+		switch {
+		case err == nil && pos == off:
+			return nil
+		case err == nil:
+			last = fmt.Errorf("seek to %d answered position %d", off, pos)
+		case channelBroke(err):
+			last = err
+		default:
+			return err // the handle is gone (the agent restarted): give up
+		}
+	}
+	return last
+}
+
 // closeQuietly closes a handle on an error path, where the first error is
 // the one worth reporting; it still gets its own bounded context so a
 // cancelled ctx does not leak the guest's handle.
@@ -113,4 +264,17 @@ func (c *Client) closeQuietly(ctx context.Context, handle int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = c.FileClose(ctx, handle)
+}
+
+// SetFileChunk sets the chunk size WriteFile starts with for this client's
+// guest, in this process (0 restores the transport's default). The defaults
+// suit the test bed's measurements; a libvirt host with a smaller socket
+// send buffer (net.core.wmem_default) may need less, and WriteFile shrinks
+// it by itself when a write breaks the channel.
+func (c *Client) SetFileChunk(n int) {
+	if n <= 0 {
+		writeChunks.Delete(c.guestKey())
+		return
+	}
+	writeChunks.Store(c.guestKey(), n)
 }

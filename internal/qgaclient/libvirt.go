@@ -194,8 +194,17 @@ func (t *libvirtTransport) mapError(command string, err error) error {
 		// agent until it reconnects.
 		e := newError(t.Target(), command, ErrAgentUnavailable, fmt.Errorf("libvirt: %s", msg))
 		e.Hint = "the agent's reply was larger than libvirt's 10 MiB limit (a command's stdout+stderr over about 7 MiB); " +
-			"libvirt now refuses this domain's agent until qemu-guest-agent restarts in the guest or libvirtd restarts. " +
+			"libvirt now refuses this domain's agent, and the agent in the guest is stuck writing the rest of its reply, " +
+			"until qemu-guest-agent is killed (SIGKILL) in the guest or libvirtd restarts. " +
 			"Send large output to a file in the guest, or use the direct agent socket"
+		return e
+	}
+	if strings.Contains(msg, "Unable to encode message payload") {
+		// libvirt's RPC messages are limited too: a reply of a few MB (about
+		// 3 MB of command output) cannot be passed to the client.
+		e := newError(t.Target(), command, ErrAgentFailed, fmt.Errorf("libvirt: %s", msg))
+		e.Hint = "the agent's reply was too large for a libvirt RPC message (a command's output over about 3 MB); " +
+			"send large output to a file in the guest, or use the direct agent socket"
 		return e
 	}
 	if errors.Is(kind, ErrAgentFailed) {

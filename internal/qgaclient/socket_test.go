@@ -362,3 +362,16 @@ func TestFileRoundTripInChunks(t *testing.T) {
 		t.Fatalf("read back %d bytes, err %v", len(got), err)
 	}
 }
+
+func TestExecLostWhenAgentForgetsPID(t *testing.T) {
+	a := newFakeAgent(t)
+	a.handle("guest-exec", func(json.RawMessage) (any, *AgentError) { return map[string]int{"pid": 5}, nil })
+	a.handle("guest-exec-status", func(json.RawMessage) (any, *AgentError) {
+		return nil, &AgentError{Class: "GenericError", Desc: "Invalid parameter 'pid'"}
+	})
+	c := socketClient(t, a)
+	_, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/sleep", Args: []string{"9"}})
+	if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "may or may not have completed") {
+		t.Fatalf("err = %v", err)
+	}
+}
