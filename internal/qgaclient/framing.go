@@ -41,14 +41,25 @@ func (f *frameReader) skipToSentinel() error {
 // next returns the next complete JSON object. Bytes outside objects (the
 // newlines between replies, stray garbage) are skipped; a 0xFF inside an
 // object restarts the scan, since the agent only sends it at a fresh start.
-// The returned slice is valid until the next call.
+// The returned slice belongs to the caller: the reader starts a new buffer
+// for the next frame.
 func (f *frameReader) next() ([]byte, error) {
 	for {
 		obj, restart, err := f.scanObject()
 		if err != nil || !restart {
+			if err == nil {
+				f.handOff()
+			}
 			return obj, err
 		}
 	}
+}
+
+// handOff gives the current buffer away with the frame in it. The next
+// frame starts in a fresh buffer of at most 64 KiB, so that one 22 MB reply
+// does not pin 22 MB for the connection's life.
+func (f *frameReader) handOff() {
+	f.buf = make([]byte, 0, min(cap(f.buf), 64<<10))
 }
 
 func (f *frameReader) scanObject() (obj []byte, restart bool, err error) {

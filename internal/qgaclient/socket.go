@@ -145,9 +145,15 @@ func (ch *socketChannel) run(ctx context.Context, command string, args any) (jso
 	return decodeReply(frame)
 }
 
-// decodeReply extracts "return" or the agent's error from one reply.
+// decodeReply extracts "return" or the agent's error from one reply. The
+// returned value is a view into frame, not a copy: a large reply (16 MiB
+// of command output is 22 MB of base64) is held once, not three times.
+// The caller must own frame (see frameReader.next).
 func decodeReply(frame []byte) (json.RawMessage, error) {
-	var r reply
+	var r struct {
+		Return rawView     `json:"return"`
+		Error  *AgentError `json:"error"`
+	}
 	if err := json.Unmarshal(frame, &r); err != nil {
 		return nil, fmt.Errorf("malformed agent reply: %w", err)
 	}
@@ -157,8 +163,16 @@ func decodeReply(frame []byte) (json.RawMessage, error) {
 	if r.Return == nil {
 		return nil, errors.New("agent reply has neither return nor error")
 	}
-	// frame is the reader's buffer, reused on the next read: copy out.
-	return append(json.RawMessage(nil), r.Return...), nil
+	return json.RawMessage(r.Return), nil
+}
+
+// rawView is json.RawMessage without the copy: encoding/json hands
+// UnmarshalJSON a slice of its input.
+type rawView []byte
+
+func (v *rawView) UnmarshalJSON(b []byte) error {
+	*v = b
+	return nil
 }
 
 // ensureSynced connects if needed and runs the guest-sync-delimited

@@ -11,7 +11,8 @@ import (
 type Transport interface {
 	// Run sends one agent command with its arguments (nil for none) and
 	// returns the raw JSON of the reply's "return" member, or an *Error.
-	// It honours ctx's deadline and cancellation.
+	// It honours ctx's deadline and cancellation. The returned bytes belong
+	// to the caller, who may change them (output is base64-decoded in place).
 	Run(ctx context.Context, command string, args any) (json.RawMessage, error)
 	// Target names the guest for error messages: `domain "web1"`.
 	Target() string
