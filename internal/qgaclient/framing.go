@@ -23,8 +23,39 @@ var errFrameTooLarge = errors.New("agent reply exceeds the frame limit")
 
 // frameReader splits the agent's byte stream into JSON objects.
 type frameReader struct {
-	r   *bufio.Reader
-	buf []byte
+	r      *bufio.Reader
+	buf    []byte   // the frame being read, or its last block
+	blocks [][]byte // full blocks of a large frame, before buf
+	size   int      // bytes in blocks
+}
+
+// frameBlock is the unit a large frame is read in: growing one buffer by
+// doubling would hold up to three times the frame while it copies.
+const frameBlock = 1 << 20
+
+// add appends one byte of the frame being read.
+func (f *frameReader) add(b byte) {
+	if len(f.buf) == frameBlock {
+		f.blocks = append(f.blocks, f.buf)
+		f.size += len(f.buf)
+		f.buf = make([]byte, 0, frameBlock)
+	}
+	f.buf = append(f.buf, b)
+}
+
+// frame returns the frame read, joined into one exact-size buffer when it
+// spans blocks.
+func (f *frameReader) frame() []byte {
+	if len(f.blocks) == 0 {
+		return f.buf
+	}
+	out := make([]byte, 0, f.size+len(f.buf))
+	for _, b := range f.blocks {
+		out = append(out, b...)
+	}
+	out = append(out, f.buf...)
+	f.blocks, f.size, f.buf = nil, 0, nil
+	return out
 }
 
 func newFrameReader(r *bufio.Reader) *frameReader { return &frameReader{r: r} }
@@ -73,7 +104,7 @@ func (f *frameReader) scanObject() (obj []byte, restart bool, err error) {
 			break
 		}
 	}
-	f.buf = append(f.buf[:0], '{')
+	f.buf, f.blocks, f.size = append(f.buf[:0], '{'), nil, 0
 	depth, inString, escaped := 1, false, false
 	for depth > 0 {
 		b, err := f.r.ReadByte()
@@ -83,8 +114,8 @@ func (f *frameReader) scanObject() (obj []byte, restart bool, err error) {
 		if b == sentinel {
 			return nil, true, nil
 		}
-		f.buf = append(f.buf, b)
-		if len(f.buf) > maxFrame {
+		f.add(b)
+		if f.size+len(f.buf) > maxFrame {
 			return nil, false, fmt.Errorf("%w (%d bytes)", errFrameTooLarge, maxFrame)
 		}
 		switch {
@@ -105,5 +136,5 @@ func (f *frameReader) scanObject() (obj []byte, restart bool, err error) {
 			depth--
 		}
 	}
-	return f.buf, false, nil
+	return f.frame(), false, nil
 }

@@ -85,3 +85,20 @@ func FuzzFrameReader(f *testing.F) {
 		}
 	})
 }
+
+func TestFrameReaderLargeFrameSpansBlocks(t *testing.T) {
+	payload := bytes.Repeat([]byte("QUJD"), 900_000) // 3.6 MB: four blocks
+	first := `{"return": {"out-data": "` + string(payload) + `"}}`
+	got := frames(t, first+"\n{\"return\": 1}\n")
+	if len(got) != 2 || got[0] != first || got[1] != `{"return": 1}` {
+		t.Fatalf("got %d frames, first %d bytes", len(got), len(got[0]))
+	}
+	var r struct {
+		Return struct {
+			Out string `json:"out-data"`
+		} `json:"return"`
+	}
+	if err := json.Unmarshal([]byte(got[0]), &r); err != nil || len(r.Return.Out) != len(payload) {
+		t.Fatalf("large frame does not decode: %v", err)
+	}
+}
