@@ -37,6 +37,7 @@ apt_install() {
 # downloaded here).
 go_tool() {
 	local name=$1 pkg=$2 version=$3 out tmp
+	mkdir -p "$QGA_CACHE/bin"
 	out="$QGA_CACHE/bin/$name-$version"
 	if [ ! -x "$out" ]; then
 		log "building $name $version from the Go module proxy (once)"
