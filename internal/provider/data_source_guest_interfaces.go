@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -148,7 +149,7 @@ func filterInterfaces(ifaces []qgaclient.Interface, family string, loopback bool
 			if family != "any" && a.Type != family {
 				continue
 			}
-			if !loopback && (a.Address == "::1" || len(a.Address) > 4 && a.Address[:4] == "127.") {
+			if !loopback && (a.Address == "::1" || strings.HasPrefix(a.Address, "127.")) {
 				continue
 			}
 			im.IPAddresses = append(im.IPAddresses, addressModel{Address: a.Address, Family: a.Type, Prefix: int64(a.Prefix)})
@@ -163,12 +164,9 @@ func interfaceNames(ifaces []qgaclient.Interface) string {
 	if len(ifaces) == 0 {
 		return "none"
 	}
-	s := ""
+	names := make([]string, len(ifaces))
 	for i, x := range ifaces {
-		if i > 0 {
-			s += ", "
-		}
-		s += x.Name
+		names[i] = x.Name
 	}
-	return s
+	return strings.Join(names, ", ")
 }

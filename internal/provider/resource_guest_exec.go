@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	plan.StdoutTruncated = types.BoolValue(cut || res.StdoutTruncated)
 	plan.Stderr, cut = outputValue(res.Stderr, limit)
 	plan.StderrTruncated = types.BoolValue(cut || res.StderrTruncated)
-	if !containsInt64(okCodes, int64(code)) {
+	if !slices.Contains(okCodes, int64(code)) {
 		resp.Diagnostics.AddError("Command failed in the guest",
 			fmt.Sprintf("%s: %s exited with code %d, not one of ok_exit_codes %v. The command did run; it runs again on the next apply.\nLast lines of stderr:\n%s",
 				c.Target(), execReq.Path, code, okCodes, tail(res.Stderr, 20, 4096)))
@@ -288,15 +289,6 @@ func tail(b []byte, lines, maxBytes int) string {
 		return "(empty)"
 	}
 	return out
-}
-
-func containsInt64(list []int64, v int64) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func listStrings(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
