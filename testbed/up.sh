@@ -53,7 +53,16 @@ xml=${xml//@DIRECT_SOCKET@/"$socket"}
 
 active() { [ "$(virsh_ domstate "$QGA_TESTBED_DOMAIN" 2>/dev/null)" = running ]; }
 exists() { virsh_ dominfo "$QGA_TESTBED_DOMAIN" >/dev/null 2>&1; }
-if ! exists || [ "$(cat "$defined" 2>/dev/null)" != "$xml" ]; then
+# Our copy of the XML says what this cache last defined; libvirt's own
+# definition may still be another cache's (another checkout ran up.sh with
+# its own QGA_CACHE since), so check its guest image and socket too.
+current() {
+	local live
+	live=$(virsh_ dumpxml --inactive "$QGA_TESTBED_DOMAIN" 2>/dev/null) || return 1
+	[ "$(cat "$defined" 2>/dev/null)" = "$xml" ] &&
+		grep -qF "$guest/kernel" <<<"$live" && grep -qF "$socket" <<<"$live"
+}
+if ! exists || ! current; then
 	if exists; then
 		# The template has no UUID, so libvirt refuses to redefine the name
 		# over the old definition: remove that first.
