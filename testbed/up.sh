@@ -13,8 +13,10 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 # One bring-up at a time: test processes started side by side may all call us.
+# The daemons started below must not inherit this lock (or a caller's, such
+# as make demo's): they would hold it for as long as they run.
 exec 9>"$TESTBED_RUN/up.lock"
-flock 9
+flock -w 900 9 || die "another testbed/up.sh has held $TESTBED_RUN/up.lock for 15 minutes"
 
 virsh_() { virsh -q -c "$TESTBED_URI" "$@"; }
 libvirt_up() { virsh_ version >/dev/null 2>&1; }
@@ -27,10 +29,10 @@ guest=$("$TESTBED_DIR/build-guest.sh")
 if ! libvirt_up; then
 	if ! pid_alive /run/virtlogd.pid; then
 		log "starting virtlogd"
-		as_root virtlogd -d
+		as_root virtlogd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	fi
 	log "starting libvirtd"
-	as_root libvirtd -d
+	as_root libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	wait_for libvirtd 30 "" libvirt_up
 fi
 
