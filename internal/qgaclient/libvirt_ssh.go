@@ -17,7 +17,8 @@ import (
 // through virt-ssh-helper on the remote side or, on old hosts, nc -U.
 type sshCommandDialer struct {
 	args   []string
-	stderr *tailBuffer // of the last ssh run, for error messages
+	stderr *tailBuffer   // of the last ssh run, for error messages
+	exited chan struct{} // closed when the last ssh run has exited
 }
 
 func newSSHCommandDialer(u *url.URL) *sshCommandDialer {
@@ -60,13 +61,25 @@ func (d *sshCommandDialer) Dial() (net.Conn, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("running ssh: %w", err)
 	}
-	return &cmdConn{cmd: cmd, w: stdin, r: stdout}, nil
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // also waits until ssh's stderr is copied
+		close(exited)
+	}()
+	d.exited = exited
+	return &cmdConn{cmd: cmd, w: stdin, r: stdout, exited: exited}, nil
 }
 
 // explain adds what ssh printed to a failed connection's error.
 func (d *sshCommandDialer) explain(err error) error {
 	if err == nil || d.stderr == nil {
 		return err
+	}
+	// ssh's message ("Connection refused") may come a moment after the
+	// connection failed: give it until ssh exits.
+	select {
+	case <-d.exited:
+	case <-time.After(2 * time.Second):
 	}
 	if msg := strings.TrimSpace(d.stderr.String()); msg != "" {
 		return fmt.Errorf("%w (ssh: %s)", err, msg)
@@ -98,9 +111,10 @@ func (b *tailBuffer) String() string {
 
 // cmdConn is a net.Conn over a child process's stdin and stdout.
 type cmdConn struct {
-	cmd *exec.Cmd
-	w   io.WriteCloser
-	r   io.ReadCloser
+	cmd    *exec.Cmd
+	w      io.WriteCloser
+	r      io.ReadCloser
+	exited chan struct{}
 }
 
 func (c *cmdConn) Read(b []byte) (int, error)  { return c.r.Read(b) }
@@ -111,7 +125,11 @@ func (c *cmdConn) Close() error {
 	if c.cmd.Process != nil {
 		_ = c.cmd.Process.Kill()
 	}
-	return c.cmd.Wait()
+	select {
+	case <-c.exited:
+	case <-time.After(5 * time.Second):
+	}
+	return nil
 }
 func (c *cmdConn) LocalAddr() net.Addr              { return cmdAddr{} }
 func (c *cmdConn) RemoteAddr() net.Addr             { return cmdAddr{} }
