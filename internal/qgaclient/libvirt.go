@@ -27,24 +27,27 @@ type libvirtTransport struct {
 	dom *libvirt.Domain // looked up once; libvirt resolves it by UUID
 }
 
+// newLibvirtTransport checks the URI (nothing is dialed yet), so that a
+// URI that cannot work fails at once, naming the problem.
 func newLibvirtTransport(uri, domain string) (*libvirtTransport, error) {
-	if _, err := parseLibvirtURI(uri); err != nil {
+	if i := strings.Index(uri, "://"); i <= 0 {
+		return nil, fmt.Errorf("invalid libvirt URI %s: expected e.g. qemu:///system or qemu+ssh://user@host/system", strconv.Quote(RedactURI(uri)))
+	}
+	if _, _, err := libvirtDialer(uri); err != nil {
 		return nil, err
 	}
 	return &libvirtTransport{conn: sharedLibvirtConn(uri), domain: domain}, nil
 }
 
-func parseLibvirtURI(uri string) (string, error) {
-	i := strings.Index(uri, "://")
-	if i <= 0 {
-		return "", fmt.Errorf("invalid libvirt URI %q: expected e.g. qemu:///system or qemu+ssh://user@host/system", uri)
-	}
-	return uri[:i], nil
-}
-
 func (t *libvirtTransport) Target() string { return "domain " + strconv.Quote(t.domain) }
 
 func (t *libvirtTransport) Close() error { return nil }
+
+// connect makes sure the connection to libvirt is up (see connector).
+func (t *libvirtTransport) connect(ctx context.Context) error {
+	_, err := t.conn.get(ctx)
+	return err
+}
 
 // lookup returns the libvirt handle and the domain.
 func (t *libvirtTransport) lookup(ctx context.Context) (*libvirt.Libvirt, libvirt.Domain, error) {

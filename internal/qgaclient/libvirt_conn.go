@@ -2,6 +2,7 @@ package qgaclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket"
 )
 
 // connectTimeout bounds dialing libvirt and its handshake.
@@ -42,7 +42,8 @@ func sharedLibvirtConn(uri string) *libvirtConn {
 	return c
 }
 
-// get returns a live connection, connecting or reconnecting as needed.
+// get returns a live connection, connecting or reconnecting as needed. The
+// dial is bounded by connectTimeout and by ctx.
 func (c *libvirtConn) get(ctx context.Context) (*libvirt.Libvirt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -52,51 +53,106 @@ func (c *libvirtConn) get(ctx context.Context) (*libvirt.Libvirt, error) {
 	c.l = nil
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	l, err := runBounded(ctx, func() (*libvirt.Libvirt, error) { return dialLibvirt(c.uri) })
+	l, err := dialLibvirt(ctx, c.uri)
 	if err != nil {
-		return nil, newError("libvirt "+c.uri, "", ErrConnection, err)
+		e := newError("libvirt connection "+RedactURI(c.uri), "", ErrConnection, scrubError(err, c.uri))
+		e.Hint = connFailureOf(err).hint()
+		return nil, e
 	}
 	c.l = l
 	return l, nil
 }
 
-// dialLibvirt opens a connection for a libvirt URI. go-libvirt knows the
-// unix, tcp, tls and libssh transports; plain "+ssh" (libvirt's C client runs
-// the ssh program) and qemu:///session's per-user socket are handled here.
-func dialLibvirt(rawURI string) (*libvirt.Libvirt, error) {
+// dialLibvirt opens a connection for a libvirt URI, giving up when ctx
+// ends. go-libvirt's handshake takes no context: a dial given up goes on in
+// the background, and its connection is closed when it ends (ssh is killed
+// at once). The error is a *connError.
+func dialLibvirt(ctx context.Context, rawURI string) (*libvirt.Libvirt, error) {
+	u, dialer, err := libvirtDialer(rawURI)
+	if err != nil {
+		return nil, &connError{failure: connFailureConfig, err: err}
+	}
+	type result struct {
+		l   *libvirt.Libvirt
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		l, err := connectLibvirt(u, dialer)
+		done <- result{l, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, &connError{failure: classifyConnError(r.err), err: r.err}
+		}
+		return r.l, nil
+	case <-ctx.Done():
+		if dialer != nil {
+			dialer.abort()
+		}
+		go func() {
+			if r := <-done; r.l != nil {
+				_ = r.l.Disconnect()
+			}
+		}()
+		err := fmt.Errorf("no connection after %s: %w", connectTimeout, ctx.Err())
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("connecting: %w", ctx.Err())
+		}
+		return nil, &connError{failure: connFailureOther, err: err}
+	}
+}
+
+// libvirtDialer checks a libvirt URI and returns it parsed, with the dialer
+// of this package that reaches it, or nil when go-libvirt's own does.
+// go-libvirt knows the unix, tcp, tls and libssh transports; plain "+ssh"
+// (libvirt's C client runs the ssh program) and qemu:///session's per-user
+// socket are handled here.
+func libvirtDialer(rawURI string) (*url.URL, *sshCommandDialer, error) {
 	u, err := url.Parse(rawURI)
 	if err != nil {
-		return nil, fmt.Errorf("invalid libvirt URI %q: %w", rawURI, err)
+		// url.Parse's error quotes the URI, or the part of it that is
+		// wrong, which may be in the password: name the problem only when
+		// the URI holds no secret.
+		var ue *url.Error
+		if errors.As(err, &ue) && len(uriSecrets(rawURI)) == 0 {
+			return nil, nil, fmt.Errorf("invalid libvirt URI %s: %w: fix the URI, e.g. qemu:///system or qemu+ssh://user@host/system", rawURI, ue.Err)
+		}
+		return nil, nil, fmt.Errorf("invalid libvirt URI %s: it does not parse as a URI (in the password, a character such as %% / ? # @ must be percent-encoded): "+
+			"fix the URI, e.g. qemu:///system or qemu+ssh://user@host/system", RedactURI(rawURI))
 	}
-	scheme := strings.SplitN(u.Scheme, "+", 2)
 	transport := ""
-	if len(scheme) == 2 {
+	if scheme := strings.SplitN(u.Scheme, "+", 2); len(scheme) == 2 {
 		transport = scheme[1]
 	}
 	switch {
-	case transport == "ssh" || transport == "ext":
-		if transport == "ext" {
-			return nil, fmt.Errorf("libvirt URI %q: the ext transport is not supported; use qemu+ssh://, qemu+libssh://, qemu+tcp:// or qemu+tls://", rawURI)
-		}
-		d := newSSHCommandDialer(u)
-		l, err := connectWith(u, d)
-		return l, d.explain(err)
+	case transport == "ext":
+		return nil, nil, fmt.Errorf("libvirt URI %s: the ext transport is not supported; use qemu+ssh://, qemu+libssh://, qemu+tcp:// or qemu+tls://", RedactURI(rawURI))
+	case transport == "ssh":
+		d, err := newSSHCommandDialer(u)
+		return u, d, err
 	case (transport == "" || transport == "unix") && u.Host == "" && u.Path == "/session" && u.Query().Get("socket") == "":
 		q := u.Query()
 		q.Set("socket", sessionSocket())
 		u.RawQuery = q.Encode()
 	}
-	l, err := libvirt.ConnectToURI(u)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", rawURI, err)
-	}
-	return l, nil
+	return u, nil, nil
 }
 
-func connectWith(u *url.URL, d socket.Dialer) (*libvirt.Libvirt, error) {
+// connectLibvirt dials and runs libvirt's handshake. A failed handshake
+// closes what it opened, the ssh process included.
+func connectLibvirt(u *url.URL, d *sshCommandDialer) (*libvirt.Libvirt, error) {
+	if d == nil {
+		l, err := libvirt.ConnectToURI(u)
+		if err != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", RedactURI(u.String()), err)
+		}
+		return l, nil
+	}
 	l := libvirt.NewWithDialer(d)
 	if err := l.ConnectToURI(libvirt.RemoteURI(u)); err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("connecting to %s: %w", RedactURI(u.String()), d.failed(err))
 	}
 	return l, nil
 }
