@@ -29,7 +29,7 @@ const defaultAgentTimeout = 120
 // module's own spec.
 func withConnectionOptions(spec argSpec) argSpec {
 	spec.Options = append(spec.Options,
-		option{Name: "uri", Type: typeStr, DefaultFunc: func() any { return qgaclient.DefaultURI() }},
+		option{Name: uriOption, Type: typeStr, DefaultFunc: func() any { return qgaclient.DefaultURI() }},
 		option{Name: "domain", Type: typeStr},
 		option{Name: "agent_socket", Type: typePath},
 		option{Name: "agent_timeout", Type: typeInt, Default: defaultAgentTimeout},
@@ -37,6 +37,33 @@ func withConnectionOptions(spec argSpec) argSpec {
 	spec.MutuallyExclusive = append(spec.MutuallyExclusive, []string{"domain", "agent_socket"})
 	spec.RequiredOneOf = append(spec.RequiredOneOf, []string{"domain", "agent_socket"})
 	return spec
+}
+
+// uriOption is the name of the option that holds the libvirt URI.
+const uriOption = "uri"
+
+// uriSecrets lists what must never appear in the module's output from the
+// uri option: its password and any query value that may be secret, as
+// written and decoded.
+func uriSecrets(params map[string]any) []string {
+	uri, _ := params[uriOption].(string)
+	return qgaclient.URISecrets(uri)
+}
+
+// withRedactedURI returns params with the uri option redacted
+// (qemu+libssh://root:xxxxx@host/system), for invocation.module_args. The
+// map given is not changed: the module connects with the real URI.
+func withRedactedURI(params map[string]any) map[string]any {
+	uri, ok := params[uriOption].(string)
+	if !ok {
+		return params
+	}
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	out[uriOption] = qgaclient.RedactURI(uri)
+	return out
 }
 
 // guest is an open connection to the guest agent.

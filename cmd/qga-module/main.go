@@ -79,7 +79,7 @@ func (run *moduleRun) execute(argv []string) result {
 	if actx.ModuleName == "" {
 		run.actx.ModuleName = "qgatools.qga." + mod.Name
 	}
-	run.secrets = mod.Spec.secretValues(options)
+	run.secrets = append(mod.Spec.secretValues(options), uriSecrets(options)...)
 
 	validated, err := mod.Spec.validate(run.actx.ModuleName, options)
 	if err != nil {
@@ -87,6 +87,7 @@ func (run *moduleRun) execute(argv []string) result {
 	}
 	run.moduleArgs = validated.Params
 	run.secrets = append(run.secrets, mod.Spec.secretValues(validated.Params)...)
+	run.secrets = append(run.secrets, uriSecrets(validated.Params)...) // the default may come from LIBVIRT_DEFAULT_URI
 	run.warnings = append(run.warnings, validated.Warnings...)
 
 	req := &request{ansibleContext: run.actx, params: validated.Params, run: run}
@@ -106,10 +107,10 @@ func (run *moduleRun) finish(res result) result {
 	return res
 }
 
-// attachInvocation reports the module's arguments as AnsibleModule does;
-// writeResult then hides the secrets in them.
+// attachInvocation reports the module's arguments as AnsibleModule does,
+// the URI redacted; writeResult then hides the secrets in them.
 func (run *moduleRun) attachInvocation(res result) {
 	if run.moduleArgs != nil {
-		res["invocation"] = map[string]any{"module_args": run.moduleArgs}
+		res["invocation"] = map[string]any{"module_args": withRedactedURI(run.moduleArgs)}
 	}
 }

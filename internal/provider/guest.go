@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -99,21 +100,29 @@ func configured(data any, diags *diag.Diagnostics) *providerData {
 }
 
 // connect opens a client for the guest and waits (bounded by the provider's
-// agent_timeout) until its agent answers.
+// agent_timeout) until its agent answers. A connection to libvirt that fails
+// is reported as such, not as the agent's failure.
 func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Diagnostics) *qgaclient.Client {
 	target := g.target(pd.uri)
+	// qgaclient redacts the URI in its errors; its secrets are scrubbed here
+	// once more, whatever quoted them.
+	scrub := func(s string) string { return qgaclient.ScrubURISecrets(s, pd.uri) }
 	c, err := qgaclient.Open(target, qgaclient.Options{CallTimeout: pd.callTimeout})
 	if err != nil {
-		diags.AddError("Invalid guest", err.Error())
+		diags.AddError("Invalid guest", scrub(err.Error()))
 		return nil
 	}
 	ctx = tflog.SetField(ctx, "guest", c.Target())
 	tflog.Debug(ctx, "waiting for the guest agent", map[string]any{"limit": pd.agentTimeout.String()})
 	err = c.WaitForAgent(ctx, pd.agentTimeout, func(waited time.Duration, cause error) {
-		tflog.Debug(ctx, "guest agent not answering yet", map[string]any{"waited": waited.String(), "cause": cause.Error()})
+		tflog.Debug(ctx, "guest agent not answering yet", map[string]any{"waited": waited.String(), "cause": scrub(cause.Error())})
 	})
-	if err != nil {
-		diags.AddError("Guest agent not reachable", err.Error())
+	switch {
+	case errors.Is(err, qgaclient.ErrConnection) && g.Domain.ValueString() != "":
+		diags.AddError("Cannot connect to libvirt", scrub(err.Error()))
+		return nil
+	case err != nil:
+		diags.AddError("Guest agent not reachable", scrub(err.Error()))
 		return nil
 	}
 	return c

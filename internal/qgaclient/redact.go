@@ -156,6 +156,10 @@ func uriSecrets(uri string) []string {
 // output, a log).
 func URISecrets(uri string) []string { return uriSecrets(uri) }
 
+// ScrubURISecrets replaces each secret of uri (see URISecrets) in text with
+// "xxxxx", for text this package did not produce.
+func ScrubURISecrets(text, uri string) string { return scrubSecrets(text, uriSecrets(uri)) }
+
 // scrubSecrets replaces each secret in s with "xxxxx".
 func scrubSecrets(s string, secrets []string) string {
 	for _, secret := range secrets {
