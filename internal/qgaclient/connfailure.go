@@ -53,7 +53,7 @@ func (f connFailure) hint() string {
 	case connFailureHostKey:
 		return prefix + "the host's ssh key is not known or has changed: check it and add it to known_hosts (ssh-keyscan), or set known_hosts= in the URI"
 	case connFailureConfig:
-		return prefix + "check the URI"
+		return prefix + "libvirt refused the URI or the remote side cannot serve it: check the URI's path (e.g. /system), socket= and name="
 	}
 	return prefix + "check the URI, the network, and that libvirtd runs on the host"
 }
@@ -77,19 +77,26 @@ func connFailureOf(err error) connFailure {
 	return connFailureOther
 }
 
-// sshMessage is a line ssh or the remote proxy prints, and what it means.
+// sshMessage is a line ssh prints, and what it means.
 type sshMessage struct {
 	text    string
 	failure connFailure
 }
 
-// remoteProxyMessages are printed on the remote host by virt-ssh-helper
-// ("Failed to connect socket to '...': No such file or directory") or nc,
-// once ssh itself worked: they are checked first.
-var remoteProxyMessages = []sshMessage{
-	{"Failed to connect socket", connFailureDaemonDown},
-	{"unix connect failed", connFailureDaemonDown},
-	{"not found", connFailureConfig}, // neither virt-ssh-helper nor nc there
+// remoteProxyFailure reads what virt-ssh-helper or nc printed on the remote
+// host, once ssh itself worked: virt-ssh-helper says "Failed to connect
+// socket to '...': No such file or directory", netcat-openbsd
+// "nc: PATH: Connection refused".
+func remoteProxyFailure(stderr string) (connFailure, bool) {
+	nc := strings.HasPrefix(stderr, "nc: ")
+	switch {
+	case strings.Contains(stderr, "Failed to connect socket"),
+		nc && (strings.Contains(stderr, "No such file or directory") || strings.Contains(stderr, "Connection refused")):
+		return connFailureDaemonDown, true
+	case nc, strings.HasPrefix(stderr, "virt-ssh-helper: "), strings.Contains(stderr, "not found"):
+		return connFailureConfig, true // a bad socket= or remote URI; no proxy program there
+	}
+	return connFailureOther, false
 }
 
 // sshProgramMessages are OpenSSH's own.
@@ -107,7 +114,10 @@ var sshProgramMessages = []sshMessage{
 func classifyConnError(err error) connFailure {
 	var se *sshError
 	if errors.As(err, &se) {
-		for _, m := range append(remoteProxyMessages, sshProgramMessages...) {
+		if f, ok := remoteProxyFailure(se.stderr); ok {
+			return f
+		}
+		for _, m := range sshProgramMessages {
 			if strings.Contains(se.stderr, m.text) {
 				return m.failure
 			}
@@ -115,13 +125,13 @@ func classifyConnError(err error) connFailure {
 	}
 	var le libvirt.Error
 	if errors.As(err, &le) {
+		// libvirtd answered the handshake and refused: asking again gets
+		// the same answer.
 		switch libvirt.ErrorNumber(le.Code) {
 		case libvirt.ErrAuthFailed, libvirt.ErrAuthCancelled, libvirt.ErrAuthUnavailable, libvirt.ErrAccessDenied:
 			return connFailureAuth
-		case libvirt.ErrNoConnect, libvirt.ErrInvalidArg, libvirt.ErrNoSupport:
-			return connFailureConfig
 		}
-		return connFailureOther
+		return connFailureConfig
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {

@@ -77,6 +77,7 @@ func dialLibvirt(ctx context.Context, rawURI string) (*libvirt.Libvirt, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	start := time.Now()
 	go func() {
 		l, err := connectLibvirt(u, dialer)
 		done <- result{l, err}
@@ -96,10 +97,7 @@ func dialLibvirt(ctx context.Context, rawURI string) (*libvirt.Libvirt, error) {
 				_ = r.l.Disconnect()
 			}
 		}()
-		err := fmt.Errorf("no connection after %s: %w", connectTimeout, ctx.Err())
-		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("connecting: %w", ctx.Err())
-		}
+		err := fmt.Errorf("libvirt did not answer within %s: %w", time.Since(start).Round(100*time.Millisecond), ctx.Err())
 		return nil, &connError{failure: connFailureOther, err: err}
 	}
 }
@@ -144,15 +142,11 @@ func libvirtDialer(rawURI string) (*url.URL, *sshCommandDialer, error) {
 // closes what it opened, the ssh process included.
 func connectLibvirt(u *url.URL, d *sshCommandDialer) (*libvirt.Libvirt, error) {
 	if d == nil {
-		l, err := libvirt.ConnectToURI(u)
-		if err != nil {
-			return nil, fmt.Errorf("connecting to %s: %w", RedactURI(u.String()), err)
-		}
-		return l, nil
+		return libvirt.ConnectToURI(u) // its errors do not quote the URI
 	}
 	l := libvirt.NewWithDialer(d)
 	if err := l.ConnectToURI(libvirt.RemoteURI(u)); err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", RedactURI(u.String()), d.failed(err))
+		return nil, d.failed(err)
 	}
 	return l, nil
 }

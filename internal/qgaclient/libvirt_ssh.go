@@ -178,7 +178,7 @@ func (d *sshCommandDialer) failed(err error) error {
 		}
 	}
 	_ = conn.Close()
-	if msg := strings.TrimSpace(conn.stderr.String()); msg != "" {
+	if msg := strings.TrimPrefix(strings.TrimSpace(conn.stderr.String()), "ssh: "); msg != "" {
 		return &sshError{err: err, stderr: msg}
 	}
 	return err
@@ -190,7 +190,7 @@ type sshError struct {
 	stderr string
 }
 
-func (e *sshError) Error() string { return fmt.Sprintf("%v (ssh: %s)", e.err, e.stderr) }
+func (e *sshError) Error() string { return fmt.Sprintf("ssh: %s (libvirt: %v)", e.stderr, e.err) }
 func (e *sshError) Unwrap() error { return e.err }
 
 // tailBuffer keeps the last 2 KiB written to it.

@@ -60,7 +60,7 @@ func (c *Client) WaitForAgent(ctx context.Context, limit time.Duration, progress
 			if daemonDownSince.IsZero() {
 				daemonDownSince = time.Now()
 			}
-			if time.Since(daemonDownSince) >= p.DaemonDownGrace {
+			if time.Since(daemonDownSince)+pause > p.DaemonDownGrace {
 				return gaveUp(c, err, fmt.Sprintf("libvirtd stayed unreachable for %s", time.Since(daemonDownSince).Round(100*time.Millisecond)), attempts)
 			}
 		} else {

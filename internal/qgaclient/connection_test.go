@@ -1,0 +1,274 @@
+package qgaclient_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+	"github.com/qgatools/terraform-provider-qga/internal/testbed"
+)
+
+// closedPort is a TCP port on 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	return port
+}
+
+// withQuery returns uri with its query parameters changed.
+func withQuery(t *testing.T, uri string, set map[string]string) string {
+	t.Helper()
+	u, err := url.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for k, v := range set {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// wrongKey is an ssh key the loopback sshd does not accept.
+func wrongKey(t *testing.T) string {
+	t.Helper()
+	key := filepath.Join(t.TempDir(), "wrong_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	return key
+}
+
+const uriPassword = "Pa55-w0rd-never-shown"
+
+// TestConnectionFailuresFailFast: a libvirt connection that cannot work
+// (refused, not authenticated, unknown host) ends WaitForAgent within
+// seconds, though it may wait 2 minutes, with ErrConnection and a message
+// that says the connection failed, not the agent, with ssh's own reason.
+func TestConnectionFailuresFailFast(t *testing.T) {
+	env := testbed.Require(t)
+	remote := testbed.RequireRemote(t)
+	port := closedPort(t)
+	sshPort := strings.Split(strings.Split(remote.SSH, "@127.0.0.1:")[1], "/")[0]
+	for _, tc := range []struct {
+		name, uri, reason string
+	}{
+		{"tcp refused", "qemu+tcp://127.0.0.1:" + port + "/system", "connection refused"},
+		{"ssh refused", "qemu+ssh://root@127.0.0.1:" + port + "/system?no_verify=1", "Connection refused"},
+		{"libssh refused", "qemu+libssh://root:" + uriPassword + "@127.0.0.1:" + port + "/system?known_hosts_verify=ignore&sshauth=password", "connection refused"},
+		{"ssh wrong key", withQuery(t, remote.SSH, map[string]string{"keyfile": wrongKey(t)}), "Permission denied (publickey)"},
+		{"libssh wrong password", "qemu+libssh://root:" + uriPassword + "@127.0.0.1:" + sshPort + "/system?known_hosts_verify=ignore&sshauth=password", "unable to authenticate"},
+		{"ssh unknown host", "qemu+ssh://root@no-such-host.invalid/system?no_verify=1", "Could not resolve hostname"},
+		{"tcp unknown host", "qemu+tcp://no-such-host.invalid/system", "no such host"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := qgaclient.Open(qgaclient.Target{URI: tc.uri, Domain: env.Domain}, qgaclient.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			err = c.WaitForAgent(ctx(t), 120*time.Second, nil)
+			took := time.Since(start)
+			t.Logf("failed in %s: %v", took.Round(time.Millisecond), err)
+			if took > 8*time.Second {
+				t.Errorf("took %s to fail, want a few seconds", took.Round(time.Millisecond))
+			}
+			if !errors.Is(err, qgaclient.ErrConnection) || errors.Is(err, qgaclient.ErrAgentUnavailable) {
+				t.Fatalf("want ErrConnection, got %v", err)
+			}
+			msg := err.Error()
+			for _, want := range []string{"libvirt connection", "the connection to libvirt failed, not the guest agent", tc.reason} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message does not say %q: %s", want, msg)
+				}
+			}
+			for _, never := range []string{uriPassword, "qemu-guest-agent is installed"} {
+				if strings.Contains(msg, never) {
+					t.Errorf("message holds %q: %s", never, msg)
+				}
+			}
+		})
+	}
+}
+
+// sshChildren counts this process's ssh children (zombies included).
+func sshChildren(t *testing.T) int {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	n := 0
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		s := string(data)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		fields := strings.Fields(s[close+1:]) // state, ppid, ...
+		if s[open+1:close] == "ssh" && len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) {
+			n++
+		}
+	}
+	return n
+}
+
+func openFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// settles waits (bounded) until count() is at most want, and returns it.
+func settles(count func() int, want int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	n := count()
+	for n > want && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		n = count()
+	}
+	return n
+}
+
+// silentLibvirtd is a unix socket that accepts connections and never
+// answers: a libvirtd that hangs. It returns the socket's path.
+func silentLibvirtd(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "silent.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // read what the client sends, answer nothing
+				_, _ = io.Copy(io.Discard, conn)
+				conn.Close()
+			}()
+		}
+	}()
+	return path
+}
+
+// TestFailedConnectionsLeakNothing: failed and abandoned dials leave no
+// ssh process and no open file behind.
+func TestFailedConnectionsLeakNothing(t *testing.T) {
+	env := testbed.Require(t)
+	remote := testbed.RequireRemote(t)
+	badKey := withQuery(t, remote.SSH, map[string]string{"keyfile": wrongKey(t)})
+	// The handshake hangs: ssh works, nc reaches a socket that never answers.
+	hanging := withQuery(t, remote.SSH, map[string]string{"proxy": "netcat", "socket": silentLibvirtd(t)})
+
+	sshBefore, filesBefore := sshChildren(t), openFiles(t)
+	for i := 0; i < 4; i++ {
+		c, err := qgaclient.Open(qgaclient.Target{URI: badKey, Domain: env.Domain}, qgaclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitForAgent(ctx(t), time.Minute, nil); !errors.Is(err, qgaclient.ErrConnection) {
+			t.Fatalf("wrong key: %v", err)
+		}
+		c, err = qgaclient.Open(qgaclient.Target{URI: hanging, Domain: env.Domain}, qgaclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		start := time.Now()
+		err = c.Ping(short)
+		cancel()
+		if err == nil || time.Since(start) > 4*time.Second {
+			t.Fatalf("ping over a hanging libvirtd: %v after %s", err, time.Since(start))
+		}
+		if i == 0 {
+			t.Logf("abandoned dial: %v", err)
+		}
+	}
+	if n := settles(func() int { return sshChildren(t) }, sshBefore); n != sshBefore {
+		t.Errorf("%d ssh processes before, %d after 8 failed connections", sshBefore, n)
+	}
+	if n := settles(func() int { return openFiles(t) }, filesBefore); n > filesBefore {
+		t.Errorf("%d open files before, %d after 8 failed connections", filesBefore, n)
+	}
+}
+
+// TestSSHHostileURIOverRealSSH: through the loopback sshd, hostile values
+// in the socket path and the remote URI reach the remote side as data: the
+// connection fails cleanly (or, where virt-ssh-helper ignores socket=,
+// works) and nothing runs on the host.
+func TestSSHHostileURIOverRealSSH(t *testing.T) {
+	env := testbed.Require(t)
+	remote := testbed.RequireRemote(t)
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "injected")
+	for _, tc := range []struct {
+		name   string
+		set    map[string]string
+		path   string
+		works  bool
+		reason string
+	}{
+		{"issue 11 socket, default proxy", map[string]string{"socket": "/var/run/libvirt/libvirt-sock';touch " + mark + ";'"}, "", true, ""},
+		{"socket through nc", map[string]string{"proxy": "netcat", "socket": "/var/run/libvirt/libvirt-sock';touch " + mark + ";'"}, "", false, "No such file or directory"},
+		{"subst in socket", map[string]string{"proxy": "netcat", "socket": "/x$(touch${IFS}" + mark + ")`touch " + mark + "`"}, "", false, "File name too long"},
+		{"subst in path", nil, "/system$(touch${IFS}" + mark + ")';touch " + mark + ";'", false, "unexpected qemu URI path"},
+		{"subst in name", map[string]string{"name": "qemu:///system$(touch${IFS}" + mark + ")';touch " + mark + ";'"}, "", false, "virt-ssh-helper: cannot parse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := url.Parse(withQuery(t, remote.SSH, tc.set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.path != "" {
+				u.Path = tc.path
+			}
+			uri := u.String()
+			c, err := qgaclient.Open(qgaclient.Target{URI: uri, Domain: env.Domain}, qgaclient.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			err = c.WaitForAgent(ctx(t), time.Minute, nil)
+			// A socket that is not there gets libvirtd's restart grace.
+			if took := time.Since(start); took > qgaclient.DefaultWait.DaemonDownGrace+2*time.Second {
+				t.Errorf("took %s to fail cleanly", took.Round(time.Millisecond))
+			}
+			t.Logf("%s: %v", uri, err)
+			switch {
+			case tc.works && err != nil:
+				t.Errorf("ping: %v", err)
+			case !tc.works && !errors.Is(err, qgaclient.ErrConnection):
+				t.Errorf("want a clean ErrConnection, got %v", err)
+			case !tc.works && !strings.Contains(err.Error(), tc.reason):
+				t.Errorf("error does not say %q: %v", tc.reason, err)
+			}
+			if _, err := os.Stat(mark); err == nil {
+				t.Fatalf("the URI ran a command on the host: %s exists", mark)
+			}
+		})
+	}
+}
