@@ -272,3 +272,43 @@ func TestSSHHostileURIOverRealSSH(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionErrorsHideURIPassword: whatever way the connection fails,
+// no error text holds the URI's password or secret parameters, in any form.
+// It needs no test bed (nothing listens on the port), so it runs always.
+func TestConnectionErrorsHideURIPassword(t *testing.T) {
+	const password = "s3cr%21t-pw" // "s3cr!t-pw" decoded
+	forms := []string{password, "s3cr!t-pw"}
+	port := closedPort(t)
+	for _, uri := range []string{
+		"qemu+libssh://root:" + password + "@127.0.0.1:" + port + "/system?known_hosts_verify=ignore&sshauth=password",
+		"qemu+libssh://root:" + password + "@no-such-host.invalid/system?known_hosts_verify=ignore",
+		"qemu+tcp://root:" + password + "@127.0.0.1:" + port + "/system",
+		"qemu+tls://root:" + password + "@127.0.0.1:" + port + "/system?no_verify=1",
+		"qemu+ssh://root:" + password + "@127.0.0.1:" + port + "/system",
+		"qemu+libssh://root:%zz" + password + "@127.0.0.1/system",
+		"qemu+libssh://root:" + password + "@127.0.0.1:" + port + "/system?sshauth=bogus",
+		"qemu+tcp://127.0.0.1:" + port + "/system?token=" + password,
+		"qemu+tcp://127.0.0.1:" + port + "/system?name=" + url.QueryEscape("qemu:///system?x="+password),
+		"qemu:///system?mode=bogus&secret=" + password,
+		"not a URI root:" + password + "@host",
+	} {
+		var err error
+		start := time.Now()
+		c, openErr := qgaclient.Open(qgaclient.Target{URI: uri, Domain: "d"}, qgaclient.Options{})
+		if err = openErr; err == nil {
+			err = c.WaitForAgent(ctx(t), 20*time.Second, nil)
+		}
+		if err == nil {
+			t.Fatalf("%s: no error", qgaclient.RedactURI(uri))
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: took %s to fail: %v", qgaclient.RedactURI(uri), took.Round(time.Millisecond), err)
+		}
+		for _, form := range forms {
+			if strings.Contains(err.Error(), form) {
+				t.Errorf("error holds the secret %q: %v", form, err)
+			}
+		}
+	}
+}

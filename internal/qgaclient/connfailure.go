@@ -2,6 +2,7 @@ package qgaclient
 
 import (
 	"errors"
+	"io/fs"
 	"net"
 	"strings"
 	"syscall"
@@ -53,7 +54,7 @@ func (f connFailure) hint() string {
 	case connFailureHostKey:
 		return prefix + "the host's ssh key is not known or has changed: check it and add it to known_hosts (ssh-keyscan), or set known_hosts= in the URI"
 	case connFailureConfig:
-		return prefix + "libvirt refused the URI or the remote side cannot serve it: check the URI's path (e.g. /system), socket= and name="
+		return prefix + "libvirt refused the URI, or something it names is missing: check the URI's path (e.g. /system), its parameters, and the files they name (keyfile=, pkipath=)"
 	}
 	return prefix + "check the URI, the network, and that libvirtd runs on the host"
 }
@@ -148,6 +149,9 @@ func classifyConnError(err error) connFailure {
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return connFailureRefused
+	}
+	if opErr == nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
+		return connFailureConfig // a certificate or key file, not the network
 	}
 	text := err.Error()
 	switch {

@@ -84,10 +84,14 @@ func dialLibvirt(ctx context.Context, rawURI string) (*libvirt.Libvirt, error) {
 	}()
 	select {
 	case r := <-done:
-		if r.err != nil {
-			return nil, &connError{failure: classifyConnError(r.err), err: r.err}
+		var ce *connError
+		switch {
+		case r.err == nil:
+			return r.l, nil
+		case errors.As(r.err, &ce):
+			return nil, r.err
 		}
-		return r.l, nil
+		return nil, &connError{failure: classifyConnError(r.err), err: r.err}
 	case <-ctx.Done():
 		if dialer != nil {
 			dialer.abort()
@@ -138,11 +142,20 @@ func libvirtDialer(rawURI string) (*url.URL, *sshCommandDialer, error) {
 	return u, nil, nil
 }
 
+// goLibvirtDialFailure starts the errors of libvirt.ConnectToURI that come
+// from dialing or the handshake; its other errors are about the URI.
+const goLibvirtDialFailure = "failed to connect to libvirt"
+
 // connectLibvirt dials and runs libvirt's handshake. A failed handshake
 // closes what it opened, the ssh process included.
 func connectLibvirt(u *url.URL, d *sshCommandDialer) (*libvirt.Libvirt, error) {
 	if d == nil {
-		return libvirt.ConnectToURI(u) // its errors do not quote the URI
+		l, err := libvirt.ConnectToURI(u) // its errors do not quote the URI
+		if err != nil && !strings.HasPrefix(err.Error(), goLibvirtDialFailure) {
+			// go-libvirt refused the URI's parameters before dialing.
+			return nil, &connError{failure: connFailureConfig, err: fmt.Errorf("invalid URI parameters: %w", err)}
+		}
+		return l, err
 	}
 	l := libvirt.NewWithDialer(d)
 	if err := l.ConnectToURI(libvirt.RemoteURI(u)); err != nil {
