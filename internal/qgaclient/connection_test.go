@@ -312,3 +312,33 @@ func TestConnectionErrorsHideURIPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowDialIsNotCutByPingDeadline: an ssh that takes longer to connect
+// than one ping's deadline (5 s) still connects: WaitForAgent dials under
+// its whole wait. Before, each attempt's dial was cut at 5 s and started
+// again, and the wait ran out reporting the agent.
+func TestSlowDialIsNotCutByPingDeadline(t *testing.T) {
+	env := testbed.Require(t)
+	remote := testbed.RequireRemote(t)
+	realSSH, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	slow := "#!/bin/sh\nsleep 6\nexec " + realSSH + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "ssh"), []byte(slow), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	// A URI of its own, so that no connection shared with other tests is reused.
+	uri := withQuery(t, remote.SSH, map[string]string{"proxy": "auto"})
+	c, err := qgaclient.Open(qgaclient.Target{URI: uri, Domain: env.Domain}, qgaclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := c.WaitForAgent(ctx(t), 30*time.Second, nil); err != nil {
+		t.Fatalf("after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	t.Logf("connected through a 6 s ssh in %s", time.Since(start).Round(time.Millisecond))
+}
