@@ -342,3 +342,80 @@ func TestSlowDialIsNotCutByPingDeadline(t *testing.T) {
 	}
 	t.Logf("connected through a 6 s ssh in %s", time.Since(start).Round(time.Millisecond))
 }
+
+// reappearingLibvirtd makes libvirtd's socket appear at a new path after
+// delay, forwarding to the real one: a libvirtd that is restarting.
+func reappearingLibvirtd(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "libvirt-sock")
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		select {
+		case <-time.After(delay):
+		case <-stop:
+			return
+		}
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		go func() { <-stop; l.Close() }()
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer client.Close()
+				daemon, err := net.Dial("unix", "/var/run/libvirt/libvirt-sock")
+				if err != nil {
+					return
+				}
+				defer daemon.Close()
+				go func() { _, _ = io.Copy(daemon, client); daemon.Close() }()
+				_, _ = io.Copy(client, daemon)
+			}()
+		}
+	}()
+	return path
+}
+
+// TestLibvirtdDownGetsAShortGrace: a local libvirtd socket that is missing
+// is waited for a little (libvirtd restarting), not for the whole wait.
+func TestLibvirtdDownGetsAShortGrace(t *testing.T) {
+	env := testbed.Require(t)
+	if env.URI != "qemu:///system" {
+		t.Skipf("the test bed's libvirtd is not qemu:///system's (%s)", env.URI)
+	}
+	t.Run("back after 2 s", func(t *testing.T) {
+		uri := "qemu:///system?socket=" + url.QueryEscape(reappearingLibvirtd(t, 2*time.Second))
+		c, err := qgaclient.Open(qgaclient.Target{URI: uri, Domain: env.Domain}, qgaclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := c.WaitForAgent(ctx(t), 120*time.Second, nil); err != nil {
+			t.Fatalf("after %s: %v", time.Since(start).Round(time.Millisecond), err)
+		}
+		t.Logf("connected %s after the socket went missing", time.Since(start).Round(time.Millisecond))
+	})
+	t.Run("never back", func(t *testing.T) {
+		uri := "qemu:///system?socket=" + url.QueryEscape(filepath.Join(t.TempDir(), "libvirt-sock"))
+		c, err := qgaclient.Open(qgaclient.Target{URI: uri, Domain: env.Domain}, qgaclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err = c.WaitForAgent(ctx(t), 120*time.Second, nil)
+		took := time.Since(start)
+		t.Logf("failed in %s: %v", took.Round(time.Millisecond), err)
+		if !errors.Is(err, qgaclient.ErrConnection) || !strings.Contains(err.Error(), "libvirtd is not running") {
+			t.Fatalf("want ErrConnection saying libvirtd is not running, got %v", err)
+		}
+		if grace := qgaclient.DefaultWait.DaemonDownGrace; took > grace+2*time.Second || took < grace/2 {
+			t.Errorf("gave up after %s, want about the grace of %s", took.Round(time.Millisecond), grace)
+		}
+	})
+}
