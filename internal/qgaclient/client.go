@@ -38,6 +38,8 @@ type Client struct {
 
 	infoMu sync.Mutex
 	info   *AgentInfo // cached guest-info, for checking commands before use
+
+	spools sync.Map // PID → *spoolJob: commands whose output is in files (exec_spool.go)
 }
 
 // DefaultURI is the libvirt URI used when none is given.

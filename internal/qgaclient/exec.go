@@ -90,14 +90,24 @@ func (c *Client) Exec(ctx context.Context, req ExecRequest) (*ExecResult, error)
 	return c.ExecWait(ctx, pid)
 }
 
-// ExecStart starts a command and returns its PID in the guest.
+// ExecStart starts a command and returns its PID in the guest. Through
+// libvirt its output goes through files in the guest (exec_spool.go).
 func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
+	about := "command " + strconv.Quote(req.Path)
+	if wrapped, job := c.spoolWrap(req); job != nil {
+		return c.startSpooled(ctx, req, wrapped, job, about)
+	}
+	return c.execStart(ctx, req, about)
+}
+
+// execStart sends req as it is; about names the command for errors.
+func (c *Client) execStart(ctx context.Context, req ExecRequest, about string) (int, error) {
 	const command = "guest-exec"
 	if req.Path == "" {
 		return 0, newError(c.t.Target(), command, nil, errors.New("no program to run: the path is empty"))
 	}
 	if err := c.Require(ctx, command, "guest-exec-status"); err != nil {
-		return 0, withAbout(err, "command "+strconv.Quote(req.Path))
+		return 0, withAbout(err, about)
 	}
 	args := map[string]any{"path": req.Path, "capture-output": !req.NoCapture}
 	if len(req.Args) > 0 {
@@ -114,7 +124,7 @@ func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
 	}
 	sent := time.Now()
 	if err := c.call(ctx, command, args, &out); err != nil {
-		return 0, withAbout(err, "command "+strconv.Quote(req.Path))
+		return 0, withAbout(err, about)
 	}
 	c.timing().spawned(time.Since(sent))
 	return out.PID, nil
@@ -135,11 +145,15 @@ func (c *Client) ExecStatus(ctx context.Context, pid int) (*ExecStatus, error) {
 	if err := c.call(ctx, "guest-exec-status", map[string]any{"pid": pid}, &out); err != nil {
 		return nil, withAbout(err, "PID "+strconv.Itoa(pid))
 	}
-	return &ExecStatus{
+	st := &ExecStatus{
 		Exited: out.Exited, ExitCode: out.ExitCode, Signal: out.Signal,
 		Stdout: out.OutData, Stderr: out.ErrData,
 		StdoutTruncated: out.OutTruncated, StderrTruncated: out.ErrTruncated,
-	}, nil
+	}
+	if !st.Exited {
+		return st, nil
+	}
+	return c.finishSpool(ctx, pid, st)
 }
 
 // ExecWait polls a started process until it exits or ctx ends. The first

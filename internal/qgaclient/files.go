@@ -136,26 +136,40 @@ func (c *Client) readChunk() int {
 
 // ReadFile reads a whole file from the guest (at most MaxReadFile bytes).
 func (c *Client) ReadFile(ctx context.Context, path string) ([]byte, error) {
-	h, err := c.FileOpen(ctx, path, "r")
+	data, more, err := c.readFileUpTo(ctx, path, MaxReadFile)
 	if err != nil {
 		return nil, err
 	}
+	if more {
+		return nil, newError(c.t.Target(), "guest-file-read", nil, fmt.Errorf("file %q is larger than %d bytes", path, MaxReadFile))
+	}
+	return data, nil
+}
+
+// readFileUpTo reads at most limit bytes of a file, in chunks the transport
+// can carry; more says the file holds more than that.
+func (c *Client) readFileUpTo(ctx context.Context, path string, limit int) (data []byte, more bool, err error) {
+	h, err := c.FileOpen(ctx, path, "r")
+	if err != nil {
+		return nil, false, err
+	}
 	defer c.closeQuietly(ctx, h)
-	var data []byte
 	for {
-		buf, eof, err := c.FileRead(ctx, h, c.readChunk())
+		// One byte past the limit tells a file of exactly limit bytes from
+		// a longer one.
+		buf, eof, err := c.FileRead(ctx, h, min(c.readChunk(), limit+1-len(data)))
 		if err != nil {
-			return nil, withAbout(err, "file "+strconv.Quote(path))
+			return nil, false, withAbout(err, "file "+strconv.Quote(path))
 		}
-		if data == nil && eof {
-			return buf, nil // the whole file in one read: no copy
+		if data == nil && eof && len(buf) <= limit {
+			return buf, false, nil // the whole file in one read: no copy
 		}
 		data = append(data, buf...)
-		if eof || len(buf) == 0 {
-			return data, nil
+		if len(data) > limit {
+			return data[:limit], true, nil
 		}
-		if len(data) > MaxReadFile {
-			return nil, newError(c.t.Target(), "guest-file-read", nil, fmt.Errorf("file %q is larger than %d bytes", path, MaxReadFile))
+		if eof || len(buf) == 0 {
+			return data, false, nil
 		}
 	}
 }
