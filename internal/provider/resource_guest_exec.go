@@ -74,8 +74,9 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 		Description: "Runs a command inside the guest through the QEMU guest agent (guest-exec) and records its exit code and output. " +
 			"The command runs when the resource is created, and again (as a replacement) when any input or `triggers` changes. " +
 			"An exit code not in `ok_exit_codes` fails the apply. " +
-			"Output limits: the agent captures at most 16 MiB of each stream, and through libvirt a reply over about 3 MB fails " +
-			"(over about 7 MiB libvirt also drops the domain's agent until libvirtd restarts); for large output write to a file in the guest, or use `agent_socket`.",
+			"Output limits: the agent captures at most 16 MiB of each stream. Through libvirt, which cannot carry a reply that large, the command runs under " +
+			"a `/bin/sh` wrapper that keeps its output in a private directory in the guest's /tmp, read back with guest-file-read and removed (see the README's Limits); " +
+			"Windows guests get the plain guest-exec, whose output must stay under about 3 MB through libvirt: use `agent_socket` for more.",
 		Attributes: withAttributes(resourceGuestAttributes(), map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true, Description: "`<domain or agent_socket>/<pid>` of the run.",
