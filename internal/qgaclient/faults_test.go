@@ -209,16 +209,33 @@ func TestFaultOutputOverCaptureLimit(t *testing.T) {
 	}
 }
 
-// TestFaultLibvirtReplyLimitThenLibvirtdRestart: through libvirt, a reply
-// over its 10 MiB limit is a clear error (libvirt then drops the agent);
-// restarting libvirtd mid-use recovers it, and the shared connection
-// reconnects by itself.
-func TestFaultLibvirtReplyLimitThenLibvirtdRestart(t *testing.T) {
+// TestFaultLargeOutputThenLibvirtdRestart: through libvirt, 12 MB of output
+// (over libvirt's 10 MiB reply limit if it came in one reply) arrives
+// intact and leaves the agent answering; then restarting libvirtd mid-use
+// recovers, and the shared connection reconnects by itself.
+//
+// It used to trigger the limit on purpose and count on the restart to
+// bring the stuck agent back, which depended on timing (issue 12). The
+// client no longer sends a command whose reply libvirt cannot carry, and a
+// test of the raw limit (virsh qemu-agent-command) is left out: the agent
+// stays stuck writing until it is killed in the guest, and on this domain
+// the other agent, on the direct socket, has guest-exec blocked.
+func TestFaultLargeOutputThenLibvirtdRestart(t *testing.T) {
 	env := faultsEnv(t)
 	c := openReady(t, qgaclient.Target{URI: env.URI, Domain: env.Domain})
-	_, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", "head -c 12000000 /dev/zero"}})
-	if !errors.Is(err, qgaclient.ErrAgentUnavailable) || !strings.Contains(err.Error(), "10 MiB") {
-		t.Fatalf("reply over libvirt's limit: %v", err)
+	// The worst case measured on two shared cores was 25 s for 20 MB.
+	err := within(t, 3*time.Minute, func() error {
+		res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", "yes | head -c 12000000"}})
+		if err == nil && (len(res.Stdout) != 12000000 || res.StdoutTruncated || strings.Trim(string(res.Stdout), "y\n") != "") {
+			err = fmt.Errorf("12 MB asked: got %d bytes, truncated=%v", len(res.Stdout), res.StdoutTruncated)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("12 MB of output through libvirt: %v", err)
+	}
+	if err := within(t, 5*time.Second, func() error { return c.Ping(ctx(t)) }); err != nil {
+		t.Fatalf("ping after 12 MB of output: %v", err)
 	}
 	// Kill libvirtd; the domains keep running. Start it again a little later.
 	out, err := exec.Command("sh", "-c", "kill $(cat /run/libvirtd.pid) && sleep 2 && libvirtd -d").CombinedOutput()
