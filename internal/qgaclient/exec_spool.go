@@ -204,15 +204,29 @@ func (c *Client) readSpoolFile(ctx context.Context, job *spoolJob, name string, 
 	path := job.dir + "/" + name
 	data, more, err := c.readFileUpTo(ctx, path, agentCaptureLimit)
 	if err != nil {
-		err = withAbout(err, fmt.Sprintf("the output of %q", job.path))
-		var e *Error
-		if errors.As(err, &e) && (errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrCommandUnsupported)) {
-			e.Hint = fmt.Sprintf("%d bytes of output are too many for one libvirt reply and must be read with guest-file-open/read/close; "+
-				"enable them in the guest agent, or use its direct socket (agent_socket)", size)
-		}
-		return nil, false, err
+		return nil, false, c.outputLost(err, job, size)
 	}
 	return data, more || size > agentCaptureLimit, nil
+}
+
+// outputLost reports a failed read of a finished command's output. Its kind
+// is never one after which polling the status again would help (the agent
+// has forgotten the process): the agent's answer (a blocked command) is
+// kept, a failure of the channel becomes ErrAgentFailed.
+func (c *Client) outputLost(err error, job *spoolJob, size int64) error {
+	kind := ErrAgentFailed
+	hint := "the command has run; its output is lost"
+	switch {
+	case errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrCommandUnsupported):
+		kind = ErrCommandDisabled
+		hint = fmt.Sprintf("%d bytes of output are too many for one libvirt reply and are read with guest-file-open/read/close: "+
+			"enable them in the guest agent, or use its direct socket (agent_socket)", size)
+	case errors.Is(err, ErrTimeout):
+		hint += ": the deadline came while it was read back"
+	}
+	e := newError(c.t.Target(), "guest-file-read", kind, errors.New(err.Error()))
+	e.About, e.Hint = fmt.Sprintf("the output of %q", job.path), hint
+	return e
 }
 
 // removeSpool removes the job's directory (which the host named and the

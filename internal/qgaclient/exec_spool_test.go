@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -249,5 +250,25 @@ func TestReadFileUpTo(t *testing.T) {
 		if err != nil || string(got) != tc.want || more != tc.more {
 			t.Errorf("limit %d: %q, more=%v, %v", tc.limit, got, more, err)
 		}
+	}
+}
+
+// Large output where guest-file-* is blocked: an error that says what to
+// enable, of a kind after which nobody polls the forgotten PID again; the
+// directory is still removed.
+func TestSpoolFileReadBlocked(t *testing.T) {
+	a, c := newSpoolAgent(t)
+	a.status = func(dir string) map[string]any {
+		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + dir + " files 0 5000000 0\n")}
+	}
+	a.handle("guest-file-open", func(json.RawMessage) (any, *AgentError) {
+		return nil, &AgentError{Class: "GenericError", Desc: "Command guest-file-open has been disabled"}
+	})
+	_, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/big"})
+	if !errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrAgentUnavailable) || !strings.Contains(err.Error(), "agent_socket") || !strings.Contains(err.Error(), `"/bin/big"`) {
+		t.Fatalf("blocked file read: %v", err)
+	}
+	if dir := a.spoolDir(t); !a.removed(dir) {
+		t.Fatalf("%s was not removed", dir)
 	}
 }
