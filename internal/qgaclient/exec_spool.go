@@ -202,7 +202,7 @@ func (c *Client) readSpoolFile(ctx context.Context, job *spoolJob, name string, 
 		return nil, false, nil
 	}
 	path := job.dir + "/" + name
-	data, more, err := c.readFileUpTo(ctx, path, agentCaptureLimit)
+	data, more, err := c.readFileUpTo(ctx, path, agentCaptureLimit, size)
 	if err != nil {
 		return nil, false, c.outputLost(err, job, size)
 	}

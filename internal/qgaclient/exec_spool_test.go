@@ -246,7 +246,7 @@ func TestReadFileUpTo(t *testing.T) {
 		want  string
 		more  bool
 	}{{10, "0123456789", true}, {16, "0123456789abcdef", false}, {100, "0123456789abcdef", false}} {
-		got, more, err := c.readFileUpTo(ctxT(t, 5*time.Second), "/x/f", tc.limit)
+		got, more, err := c.readFileUpTo(ctxT(t, 5*time.Second), "/x/f", tc.limit, int64(tc.limit))
 		if err != nil || string(got) != tc.want || more != tc.more {
 			t.Errorf("limit %d: %q, more=%v, %v", tc.limit, got, more, err)
 		}
