@@ -237,11 +237,7 @@ func TestFaultLargeOutputThenLibvirtdRestart(t *testing.T) {
 	if err := within(t, 5*time.Second, func() error { return c.Ping(ctx(t)) }); err != nil {
 		t.Fatalf("ping after 12 MB of output: %v", err)
 	}
-	// Kill libvirtd; the domains keep running. Start it again a little later.
-	out, err := exec.Command("sh", "-c", "kill $(cat /run/libvirtd.pid) && sleep 2 && libvirtd -d").CombinedOutput()
-	if err != nil {
-		t.Fatalf("restarting libvirtd: %v: %s", err, out)
-	}
+	restartLibvirtd(t)
 	err = within(t, 60*time.Second, func() error { return c.WaitForAgent(ctx(t), time.Minute, nil) })
 	if err != nil {
 		t.Fatalf("after libvirtd restarted: %v", err)
@@ -249,6 +245,33 @@ func TestFaultLargeOutputThenLibvirtdRestart(t *testing.T) {
 	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/echo", Args: []string{"reconnected"}})
 	if err != nil || string(res.Stdout) != "reconnected\n" {
 		t.Fatalf("exec after the reconnect: %+v, %v", res, err)
+	}
+}
+
+// restartLibvirtdScript stops libvirtd (the domains keep running) and
+// starts it again 2 s after it has exited. Waiting for the exit matters: the
+// old daemon holds its pidfile until then, and one started earlier fails
+// with "Unable to obtain pidfile" (a fixed 2 s pause was not always enough
+// on two loaded cores). A daemon someone else started in the meantime (the
+// test bed's up.sh) does as well. Every wait is bounded.
+const restartLibvirtdScript = `pid=$(cat /run/libvirtd.pid) && kill "$pid" || exit 1
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 600 ] || { echo "libvirtd (PID $pid) still running 60 s after SIGTERM"; exit 1; }
+	sleep 0.1
+done
+sleep 2
+libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && exit 0
+i=0
+until virsh -q -c qemu:///system version >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -le 30 ] || { echo "libvirtd did not start, nor did another one answer in 30 s"; exit 1; }
+	sleep 1
+done`
+
+func restartLibvirtd(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("sh", "-c", restartLibvirtdScript).CombinedOutput(); err != nil {
+		t.Fatalf("restarting libvirtd: %v: %s", err, out)
 	}
 }
 
