@@ -51,23 +51,31 @@ const spoolCleanupTimeout = 15 * time.Second
 // spoolScript runs a command with its stdout and stderr in files, in a
 // directory the host named ($1, created here with mkdir, which fails when
 // anything is there already: nothing is reused or followed). $2 is the
-// inline limit, $3 one byte more than the agent's capture limit, the rest
-// $4 "unset" when the caller's environment has no PWD (dash exports one of
+// inline limit, $3 one byte more than the agent's capture limit, $4
+// "unset" when the caller's environment has no PWD (dash exports one of
 // its own), the rest the command's argv, passed as arguments and never
-// spliced into the script. Stdin and the environment are the wrapper's own,
-// as the agent gave them.
+// spliced into the script.
 //
-// It writes, as the last line of its stdout, "DIR MODE STATUS OUT ERR":
-// MODE "inline" (the output came before this line, the directory is gone)
-// or "files" (the output is in DIR/o and DIR/e); STATUS is $? of the
-// command (128+N when signal N killed it); OUT and ERR the files' sizes. A
-// program that is not there or not executable is "DIR notfound", without
-// a directory. Helpers are found on a fixed PATH: the command's
-// environment may have none.
+// The shell execs the command, so the agent's child is the command itself:
+// the agent reports its exact exit code or signal, a kill of the PID kills
+// the command, and it gets the agent's stdin and the environment as the
+// agent gave them. Its stdout and stderr go into two FIFOs, each read by a
+// head that caps the stream at 16 MiB + 1 into a file (the command then
+// gets SIGPIPE, as with the agent). A detached sweeper waits for both heads
+// (they end when every writer has closed: the command and whatever
+// inherited its output), then writes, as the last line of the agent's
+// stdout, "DIR MODE OUT ERR": MODE "inline" (the output came before this
+// line, on the agent's pipes, and the directory is gone) or "files" (the
+// output is in DIR/o and DIR/e); OUT and ERR are the files' sizes. The
+// agent reports the command's exit only once the sweeper has closed the
+// agent's pipes. A program that is not there or not executable is
+// "DIR notfound", without a directory. Helpers are found on a fixed PATH:
+// the command's environment may have none.
 //
-// The command runs in a subshell that sets its stderr with exec, so that
-// the shell that waits for it keeps its own stderr (/dev/null): dash
-// reports a killed job ("Killed") on its stderr.
+// The FIFOs' read ends are opened before the sweeper forks (a read-write
+// open keeps each open from blocking), so no output is lost however late
+// the heads start, and the heads see the end of the output even when the
+// shell is killed before its exec.
 const spoolScript = `d=$1 inline=$2 cap=$3 pwd=$4; shift 4
 P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 case $1 in
@@ -75,18 +83,28 @@ case $1 in
 *) command -v -- "$1" >/dev/null 2>&1 ;;
 esac || { printf '\n%s notfound\n' "$d"; exit 127; }
 umask 077
-PATH=$P mkdir -m 700 -- "$d" || exit 125
-{ { ( [ "$pwd" = keep ] || unset PWD; exec 2>&4 4>&- 3>&-; exec "$@" ); echo $? >"$d/s"; } 4>&1 >&3 2>/dev/null | PATH=$P head -c "$cap" >"$d/e"; } 3>&1 | PATH=$P head -c "$cap" >"$d/o"
-read -r s <"$d/s"
-o=0 e=0
-[ -s "$d/o" ] && o=$(PATH=$P wc -c <"$d/o")
-[ -s "$d/e" ] && e=$(PATH=$P wc -c <"$d/e")
-m=files
-if [ $((o + e)) -le "$inline" ]; then
-	{ [ "$o" -eq 0 ] || PATH=$P cat -- "$d/o"; } && { [ "$e" -eq 0 ] || PATH=$P cat -- "$d/e" >&2; } &&
-		PATH=$P rm -rf -- "$d" && m=inline
-fi
-printf '\n%s %s %s %d %d\n' "$d" "$m" "$s" "$o" "$e"`
+PATH=$P mkdir -m 700 -- "$d" && PATH=$P mkfifo -- "$d/po" "$d/pe" || exit 125
+exec 7<>"$d/po" 8<>"$d/pe"
+exec 5<"$d/po" 6<"$d/pe"
+( (
+	exec 7>&- 8>&-
+	PATH=$P head -c "$cap" <&5 >"$d/o" 6<&- &
+	PATH=$P head -c "$cap" <&6 >"$d/e" 5<&- &
+	exec 5<&- 6<&-
+	wait
+	o=0 e=0
+	[ -s "$d/o" ] && o=$(PATH=$P wc -c <"$d/o")
+	[ -s "$d/e" ] && e=$(PATH=$P wc -c <"$d/e")
+	m=files
+	if [ $((o + e)) -le "$inline" ]; then
+		{ [ "$o" -eq 0 ] || PATH=$P cat -- "$d/o"; } && { [ "$e" -eq 0 ] || PATH=$P cat -- "$d/e" >&2; } &&
+			PATH=$P rm -rf -- "$d" && m=inline
+	fi
+	printf '\n%s %s %d %d\n' "$d" "$m" "$o" "$e"
+) & )
+exec 5<&- 6<&-
+[ "$pwd" = keep ] || unset PWD
+exec "$@" >&7 2>&8 7>&- 8>&-`
 
 // spoolShell runs spoolScript; guests without it (Windows) get the plain
 // guest-exec (see noShell).
@@ -166,8 +184,8 @@ func (c *Client) finishSpool(ctx context.Context, pid int, st *ExecStatus) (*Exe
 		e.About = "command " + strconv.Quote(job.path)
 		return nil, e
 	case !ok:
-		// The wrapper itself ended without its report: killed (a timeout's
-		// kill), or it could not create its directory.
+		// No report: the shell was killed before it ran the command (a
+		// timeout's kill), or it could not create its directory or FIFOs.
 		c.removeSpool(ctx, job)
 		if st.Signal != 0 {
 			return &ExecStatus{Exited: true, Signal: st.Signal}, nil
@@ -176,10 +194,7 @@ func (c *Client) finishSpool(ctx context.Context, pid int, st *ExecStatus) (*Exe
 			fmt.Errorf("running %q through %s to keep its output out of libvirt's reply limit failed (exit %d): %s",
 				job.path, spoolShell, st.ExitCode, bytes.TrimSpace(st.Stderr)))
 	}
-	out := &ExecStatus{Exited: true, ExitCode: tr.status}
-	if tr.status > 128 && tr.status <= 128+64 {
-		out.ExitCode, out.Signal = 0, tr.status-128
-	}
+	out := &ExecStatus{Exited: true, ExitCode: st.ExitCode, Signal: st.Signal}
 	if !tr.files {
 		out.Stdout, out.Stderr = st.Stdout[:tr.at], st.Stderr
 		return out, nil
@@ -246,7 +261,6 @@ func (c *Client) removeSpool(ctx context.Context, job *spoolJob) {
 type spoolTrailer struct {
 	at               int // where the line starts in stdout
 	notFound, files  bool
-	status           int
 	outSize, errSize int64
 }
 
@@ -264,15 +278,14 @@ func parseSpoolTrailer(stdout []byte, dir string) (spoolTrailer, bool) {
 		tr.notFound = true
 		return tr, true
 	}
-	if len(f) != 4 || (f[0] != "inline" && f[0] != "files") {
+	if len(f) != 3 || (f[0] != "inline" && f[0] != "files") {
 		return spoolTrailer{}, false
 	}
 	tr.files = f[0] == "files"
-	var err1, err2, err3 error
-	tr.status, err1 = strconv.Atoi(f[1])
-	tr.outSize, err2 = strconv.ParseInt(f[2], 10, 64)
-	tr.errSize, err3 = strconv.ParseInt(f[3], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || tr.status < 0 || tr.outSize < 0 || tr.errSize < 0 {
+	var err1, err2 error
+	tr.outSize, err1 = strconv.ParseInt(f[1], 10, 64)
+	tr.errSize, err2 = strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || tr.outSize < 0 || tr.errSize < 0 {
 		return spoolTrailer{}, false
 	}
 	return tr, true

@@ -19,17 +19,17 @@ func TestParseSpoolTrailer(t *testing.T) {
 		ok     bool
 		want   spoolTrailer
 	}{
-		{"inline", "hello\n\n" + dir + " inline 3 6 0\n", true, spoolTrailer{at: 6, status: 3, outSize: 6}},
-		{"files", "\n" + dir + " files 137 20000000 5\n", true, spoolTrailer{files: true, status: 137, outSize: 20000000, errSize: 5}},
+		{"inline", "hello\n\n" + dir + " inline 6 0\n", true, spoolTrailer{at: 6, outSize: 6}},
+		{"files", "\n" + dir + " files 20000000 5\n", true, spoolTrailer{files: true, outSize: 20000000, errSize: 5}},
 		{"not found", "\n" + dir + " notfound\n", true, spoolTrailer{notFound: true}},
 		// The command printed a line like the wrapper's: the last one counts.
-		{"forged first", "\n" + dir + " files 0 99 99\n\n" + dir + " inline 0 18 0\n", true, spoolTrailer{at: 34, outSize: 18}},
+		{"forged first", "\n" + dir + " files 99 99\n\n" + dir + " inline 18 0\n", true, spoolTrailer{at: 32, outSize: 18}},
 		{"no trailer", "just output\n", false, spoolTrailer{}},
-		{"cut short", "\n" + dir + " files 0 12", false, spoolTrailer{}},
-		{"another directory", "\n/tmp/qga-exec-9999 inline 0 0 0\n", false, spoolTrailer{}},
-		{"bad mode", "\n" + dir + " rm 0 0 0\n", false, spoolTrailer{}},
-		{"negative size", "\n" + dir + " files 0 -1 0\n", false, spoolTrailer{}},
-		{"extra field", "\n" + dir + " files 0 1 1 1\n", false, spoolTrailer{}},
+		{"cut short", "\n" + dir + " files 12", false, spoolTrailer{}},
+		{"another directory", "\n/tmp/qga-exec-9999 inline 0 0\n", false, spoolTrailer{}},
+		{"bad mode", "\n" + dir + " rm 0 0\n", false, spoolTrailer{}},
+		{"negative size", "\n" + dir + " files -1 0\n", false, spoolTrailer{}},
+		{"extra field", "\n" + dir + " files 1 1 1\n", false, spoolTrailer{}},
 	} {
 		got, ok := parseSpoolTrailer([]byte(tc.stdout), dir)
 		if ok != tc.ok || got != tc.want {
@@ -143,14 +143,14 @@ func (a *spoolAgent) spoolDir(t *testing.T) string {
 }
 
 // Large output: the client reads both files back (stdout cut at the
-// agent's 16 MiB, flagged), maps the shell's 128+N to signal N, and removes
-// the directory.
+// agent's 16 MiB, flagged), keeps the agent's status (here a signal), and
+// removes the directory.
 func TestSpoolReadsFilesBackAndRemovesThem(t *testing.T) {
 	a, c := newSpoolAgent(t)
 	a.files["o"] = bytes.Repeat([]byte("y\n"), agentCaptureLimit/2+1) // the wrapper keeps 16 MiB + 1
 	a.files["e"] = []byte("warning\n")
 	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + dir + " files 143 16777218 8\n")}
+		return map[string]any{"exited": true, "signal": 15, "out-data": b64("\n" + dir + " files 16777218 8\n")}
 	}
 	res, err := c.Exec(ctxT(t, 20*time.Second), ExecRequest{Path: "big-output", Args: []string{"it's; $(rm -rf /)"}})
 	if err != nil {
@@ -164,7 +164,7 @@ func TestSpoolReadsFilesBackAndRemovesThem(t *testing.T) {
 		t.Fatalf("stdout %d bytes (truncated %v), stderr %q (truncated %v)", len(res.Stdout), res.StdoutTruncated, res.Stderr, res.StderrTruncated)
 	}
 	if res.Signal != 15 || res.ExitCode != 0 {
-		t.Fatalf("status 143: exit %d, signal %d; want signal 15", res.ExitCode, res.Signal)
+		t.Fatalf("exit %d, signal %d; want signal 15", res.ExitCode, res.Signal)
 	}
 	if !a.removed(dir) {
 		t.Fatalf("%s was not removed: %q", dir, a.execs)
@@ -176,7 +176,7 @@ func TestSpoolReadsFilesBackAndRemovesThem(t *testing.T) {
 func TestSpoolInlineOutput(t *testing.T) {
 	a, c := newSpoolAgent(t)
 	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("hi\n\n" + dir + " inline 3 3 2\n"), "err-data": b64("e\n")}
+		return map[string]any{"exited": true, "exitcode": 3, "out-data": b64("hi\n\n" + dir + " inline 3 2\n"), "err-data": b64("e\n")}
 	}
 	res, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/echo", Args: []string{"hi"}})
 	if err != nil || string(res.Stdout) != "hi\n" || string(res.Stderr) != "e\n" || res.ExitCode != 3 {
@@ -259,7 +259,7 @@ func TestReadFileUpTo(t *testing.T) {
 func TestSpoolFileReadBlocked(t *testing.T) {
 	a, c := newSpoolAgent(t)
 	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + dir + " files 0 5000000 0\n")}
+		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + dir + " files 5000000 0\n")}
 	}
 	a.handle("guest-file-open", func(json.RawMessage) (any, *AgentError) {
 		return nil, &AgentError{Class: "GenericError", Desc: "Command guest-file-open has been disabled"}
