@@ -73,9 +73,12 @@ const spoolCleanupTimeout = 15 * time.Second
 // the command's environment may have none.
 //
 // The FIFOs' read ends are opened before the sweeper forks (a read-write
-// open keeps each open from blocking), so no output is lost however late
-// the heads start, and the heads see the end of the output even when the
-// shell is killed before its exec.
+// open, closed at once, keeps the opens from blocking), so no output is
+// lost however late the heads start, and the heads see the end of the
+// output even when the shell is killed before its exec. The command gets
+// write-only ends: one that could also read would keep a FIFO open for
+// reading after its head stopped at the cap, and the command would block
+// on a full FIFO instead of getting SIGPIPE.
 const spoolScript = `d=$1 inline=$2 cap=$3 pwd=$4; shift 4
 P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 case $1 in
@@ -85,9 +88,9 @@ esac || { printf '\n%s notfound\n' "$d"; exit 127; }
 umask 077
 PATH=$P mkdir -m 700 -- "$d" && PATH=$P mkfifo -- "$d/po" "$d/pe" || exit 125
 exec 7<>"$d/po" 8<>"$d/pe"
-exec 5<"$d/po" 6<"$d/pe"
+exec 5<"$d/po" 6<"$d/pe" 3>"$d/po" 4>"$d/pe" 7>&- 8>&-
 ( (
-	exec 7>&- 8>&-
+	exec 3>&- 4>&-
 	PATH=$P head -c "$cap" <&5 >"$d/o" 6<&- &
 	PATH=$P head -c "$cap" <&6 >"$d/e" 5<&- &
 	exec 5<&- 6<&-
@@ -104,7 +107,7 @@ exec 5<"$d/po" 6<"$d/pe"
 ) & )
 exec 5<&- 6<&-
 [ "$pwd" = keep ] || unset PWD
-exec "$@" >&7 2>&8 7>&- 8>&-`
+exec "$@" >&3 2>&4 3>&- 4>&-`
 
 // spoolShell runs spoolScript; guests without it (Windows) get the plain
 // guest-exec (see noShell).
