@@ -70,7 +70,9 @@ const spoolCleanupTimeout = 15 * time.Second
 // agent reports the command's exit only once the sweeper has closed the
 // agent's pipes. A program that is not there or not executable is
 // "DIR notfound", without a directory. Helpers are found on a fixed PATH:
-// the command's environment may have none.
+// the command's environment may have none. Small output is removed even
+// when cat fails: that is the agent gone (a broken pipe), and the output
+// with it; nobody would come for the files.
 //
 // The FIFOs' read ends are opened before the sweeper forks (a read-write
 // open, closed at once, keeps the opens from blocking), so no output is
@@ -100,8 +102,9 @@ exec 5<"$d/po" 6<"$d/pe" 3>"$d/po" 4>"$d/pe" 7>&- 8>&-
 	[ -s "$d/e" ] && e=$(PATH=$P wc -c <"$d/e")
 	m=files
 	if [ $((o + e)) -le "$inline" ]; then
-		{ [ "$o" -eq 0 ] || PATH=$P cat -- "$d/o"; } && { [ "$e" -eq 0 ] || PATH=$P cat -- "$d/e" >&2; } &&
-			PATH=$P rm -rf -- "$d" && m=inline
+		[ "$o" -eq 0 ] || PATH=$P cat -- "$d/o"
+		[ "$e" -eq 0 ] || PATH=$P cat -- "$d/e" >&2
+		PATH=$P rm -rf -- "$d" && m=inline
 	fi
 	printf '\n%s %s %d %d\n' "$d" "$m" "$o" "$e"
 ) & )
