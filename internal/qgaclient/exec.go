@@ -155,16 +155,22 @@ func (c *Client) ExecWait(ctx context.Context, pid int) (*ExecResult, error) {
 
 // pollState is what polling learned about a process it did not see exit.
 type pollState struct {
-	start       time.Time
-	lastRunning time.Time // when a status last said it was running; zero: never
-	pollErr     error     // the last status failure since then, if any
+	start        time.Time
+	lastRunning  time.Time // when a status last said it was running; zero: never
+	pollErr      error     // the last status failure since then, if any
+	failingSince time.Time // start of the current run of failed polls; zero: none
 }
+
+// pollFailureLimit is how long status polls may fail in a row before
+// polling gives up, for a ctx without an earlier end: an agent that does
+// not answer for that long is not away for a moment.
+func (c *Client) pollFailureLimit() time.Duration { return 2 * c.opts.CallTimeout }
 
 // pollUntilExit polls a started process until it exits (a result), a status
 // poll fails in a way that no retry mends (an error), or ctx ends (neither,
 // and what polling saw). A poll that times out or finds the agent away for
-// a moment is retried within ctx: one slow answer is not the command's
-// timeout.
+// a moment is retried within ctx, for at most pollFailureLimit: one slow
+// answer is not the command's timeout.
 func (c *Client) pollUntilExit(ctx context.Context, pid int) (*ExecResult, pollState, error) {
 	w := pollState{start: time.Now()}
 	tm := c.timing()
@@ -188,7 +194,13 @@ func (c *Client) pollUntilExit(ctx context.Context, pid int) (*ExecResult, pollS
 			// too large: the process had exited (only then does the agent
 			// send its output), its status is gone, and libvirt stays away
 			// until the agent restarts.
+			if w.failingSince.IsZero() {
+				w.failingSince = sent
+			}
 			if pollFailureIsTransient(err) && !replyTooLarge(err) {
+				if failing := time.Since(w.failingSince); failing >= c.pollFailureLimit() {
+					return nil, w, fmt.Errorf("no status poll answered for %s, the last: %w", failing.Round(time.Millisecond), err)
+				}
 				w.pollErr = err
 				timer.Reset(transientPollPause)
 				continue
@@ -201,7 +213,7 @@ func (c *Client) pollUntilExit(ctx context.Context, pid int) (*ExecResult, pollS
 		if st.Exited {
 			return &ExecResult{PID: pid, ExecStatus: *st, Duration: time.Since(w.start)}, w, nil
 		}
-		w.lastRunning, w.pollErr = time.Now(), nil
+		w.lastRunning, w.pollErr, w.failingSince = time.Now(), nil, time.Time{}
 		timer.Reset(c.opts.ExecPoll.Next(time.Since(w.start)))
 	}
 }

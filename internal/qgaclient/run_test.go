@@ -157,6 +157,23 @@ func TestRunPollsFailingUntilTheDeadline(t *testing.T) {
 	}
 }
 
+// TestPollingGivesUpOnAnAgentAwayForLong: without an earlier end of ctx,
+// polls that keep failing give up after pollFailureLimit, with the reason.
+func TestPollingGivesUpOnAnAgentAwayForLong(t *testing.T) {
+	a := newFakeAgent(t)
+	f := &fakeCommand{status: running}
+	f.install(a)
+	c := NewClient(statusAway{newSocketTransport(a.path)}, Options{CallTimeout: 300 * time.Millisecond})
+	start := time.Now()
+	_, err := c.Exec(context.Background(), ExecRequest{Path: "/bin/sleep"})
+	if err == nil || !strings.Contains(err.Error(), "no status poll answered for") || !errors.Is(err, ErrAgentUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("gave up after %s, limit %s", d, c.pollFailureLimit())
+	}
+}
+
 // TestRunKillBlockedSaysNothingWasKilled: when the agent refuses the
 // guest-exec of the kill, the error says the command keeps running.
 func TestRunKillBlockedSaysNothingWasKilled(t *testing.T) {
