@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -193,4 +194,32 @@ func TestKillReportWords(t *testing.T) {
 	if got := atoiAll([]string{"1", "x", "3"}); !slices.Equal(got, []int{1, 3}) {
 		t.Errorf("atoiAll = %v", got)
 	}
+}
+
+// TestKillScriptWithoutProc: a guest without /proc gives no way to find
+// the command's children (nor its parent): the script kills the command's
+// own process only, and says so.
+func TestKillScriptWithoutProc(t *testing.T) {
+	// A private mount namespace with an empty /proc; exec keeps the PID, so
+	// the script is still the test process's child, as it is the agent's.
+	hide := `mount -t tmpfs none /proc && exec /bin/sh -c "$0" qga-kill-tree "$1"`
+	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", "mount -t tmpfs none /proc").CombinedOutput(); err != nil {
+		t.Skipf("cannot hide /proc here (needs root and unshare): %v: %s", err, out)
+	}
+	cmd := startTree(t, 2, `sleep 300 & wait`)
+	kids := descendants(cmd.Process.Pid)
+	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", hide, killTreeScript, strconv.Itoa(cmd.Process.Pid)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	r := KillReport{PID: cmd.Process.Pid}
+	r.parse(string(out))
+	if r.Scope != KilledDirectOnly || !strings.Contains(r.String(), "killed only its own process") || !strings.Contains(r.String(), "may still be running") {
+		t.Fatalf("report %+v: %s", r, r)
+	}
+	cmd.Wait()
+	if !alive(kids[0]) {
+		t.Fatalf("the child %d was killed too: the script could not have found it", kids[0])
+	}
+	syscall.Kill(kids[0], syscall.SIGKILL) // the sleep this test started
 }
