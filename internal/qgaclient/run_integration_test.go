@@ -11,15 +11,14 @@ import (
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
-// guestProcesses lists the PIDs in the guest whose command line starts with
-// prefix (zombies have none, so they do not count).
-func guestProcesses(t *testing.T, c *qgaclient.Client, prefix string) []string {
+// guestProcesses lists the guest's processes that have arg, a unique
+// number such as 300.1234, as an argument (zombies have no arguments, so
+// they do not count). One grep reads every command line; its pattern,
+// with the dot in brackets, does not match its own.
+func guestProcesses(t *testing.T, c *qgaclient.Client, arg string) []string {
 	t.Helper()
-	const script = `for p in /proc/[0-9]*; do
-	c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-	case $c in "$1"*) echo "${p#/proc/}";; esac
-done`
-	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", script, "sh", prefix}})
+	pattern := strings.Replace(arg, ".", "[.]", 1)
+	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", `grep -lzx "$1" /proc/[0-9]*/cmdline 2>/dev/null; true`, "sh", pattern}})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("listing guest processes: %+v, %v", res, err)
 	}
@@ -34,6 +33,19 @@ func TestRunKillsProcessTree(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := openReady(t, tc.target)
+			// The check for leftovers must see a live process, or its
+			// "none left" would prove nothing.
+			probe := fmt.Sprintf("300.%d7", time.Now().UnixNano()%1_000_000)
+			pid, err := c.ExecStart(ctx(t), qgaclient.ExecRequest{Path: "/bin/sleep", Args: []string{probe}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found := guestProcesses(t, c, probe); len(found) != 1 {
+				t.Fatalf("the leftover check found %v for a running sleep %s (PID %d)", found, probe, pid)
+			}
+			if k := c.KillTree(ctx(t), pid); k.Scope != qgaclient.KilledTree || len(k.Killed) != 1 {
+				t.Fatalf("killing the probe: %+v", k)
+			}
 			cases := []struct {
 				name   string
 				script string // $1 is the unique sleep argument
@@ -61,7 +73,7 @@ func TestRunKillsProcessTree(t *testing.T) {
 					if want := fmt.Sprintf("killed %d processes", len(k.Killed)); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "timeout of 2s") {
 						t.Errorf("error %q does not say %q and the timeout", err, want)
 					}
-					if left := guestProcesses(t, c, "sleep "+arg); len(left) > 0 {
+					if left := guestProcesses(t, c, arg); len(left) > 0 {
 						t.Fatalf("sleep %s still running in the guest as PIDs %v after: %v", arg, left, err)
 					}
 					t.Logf("Run returned after %s (timeout 2s), the kill took %s: %v", took.Round(time.Millisecond), k.Took.Round(time.Millisecond), err)
@@ -102,7 +114,7 @@ func TestRunCancelledKillsToo(t *testing.T) {
 			if !errors.As(err, &stopped) || errors.Is(err, qgaclient.ErrCommandTimeout) || !errors.Is(err, context.Canceled) || len(stopped.Kill.Killed) != 2 {
 				t.Fatalf("err = %v, want a cancelled *StoppedError with 2 processes killed", err)
 			}
-			if left := guestProcesses(t, c, "sleep "+arg); len(left) > 0 {
+			if left := guestProcesses(t, c, arg); len(left) > 0 {
 				t.Fatalf("sleep %s still running after cancel: %v", arg, left)
 			}
 			t.Log(err)
