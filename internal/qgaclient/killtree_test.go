@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,16 @@ import (
 // /proc/PID/task/*/children way; the tests also run the script without it.
 const childrenProbe = `[ -r "/proc/$root/task/$root/children" ] && children=1`
 
+// requireProcfs skips on hosts without a Linux /proc to run the script on.
+func requireProcfs(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil || runtime.GOOS != "linux" {
+		t.Skip("the kill script needs a Linux /proc: ", err)
+	}
+}
+
 func scriptVariants(t *testing.T) map[string]string {
+	requireProcfs(t)
 	if !strings.Contains(killTreeScript, childrenProbe) {
 		t.Fatal("killTreeScript no longer has the children probe line")
 	}
@@ -144,6 +154,7 @@ func TestKillScriptKillsTree(t *testing.T) {
 }
 
 func TestKillScriptRefusesWhatIsNotOurs(t *testing.T) {
+	requireProcfs(t)
 	script := killTreeScript
 	// PID 1 and the caller (the agent, in the guest) are never touched.
 	for _, pid := range []int{1, os.Getpid()} {
@@ -200,6 +211,7 @@ func TestKillReportWords(t *testing.T) {
 // the command's children (nor its parent): the script kills the command's
 // own process only, and says so.
 func TestKillScriptWithoutProc(t *testing.T) {
+	requireProcfs(t)
 	// A private mount namespace with an empty /proc; exec keeps the PID, so
 	// the script is still the test process's child, as it is the agent's.
 	hide := `mount -t tmpfs none /proc && exec /bin/sh -c "$0" qga-kill-tree "$1"`
