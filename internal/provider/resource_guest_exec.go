@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -191,29 +192,18 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// runCommand runs a command with a deadline and reports failures; on a
-// timeout it tries to kill the process so it does not linger in the guest.
+// runCommand runs a command with a deadline and reports failures. On a
+// timeout, Run kills the command with the processes it started, so nothing
+// lingers in the guest, and its error says exactly what was killed.
 func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequest, timeout time.Duration, diags *diag.Diagnostics) *qgaclient.ExecResult {
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": req.Path, "args": req.Args}) // never the input
-	pid, err := c.ExecStart(runCtx, req)
-	if err != nil {
-		agentError(diags, "starting "+req.Path, err)
-		return nil
-	}
-	res, err := c.ExecWait(runCtx, pid)
-	if err != nil {
-		msg := err.Error()
-		if runCtx.Err() != nil {
-			if kerr := c.KillProcess(ctx, pid); kerr != nil {
-				msg += fmt.Sprintf("\nThe process could not be killed and may still run in the guest: %v", kerr)
-			} else {
-				msg += fmt.Sprintf("\nThe process (PID %d) was killed in the guest.", pid)
-			}
-		}
-		diags.AddError("Command did not finish", fmt.Sprintf("%s (timeout %s)", msg, timeout))
-		return nil
+	res, err := c.Run(ctx, req, timeout)
+	var stopped *qgaclient.StoppedError
+	switch {
+	case errors.As(err, &stopped):
+		diags.AddError("Command did not finish", err.Error())
+	case err != nil:
+		agentError(diags, "running "+req.Path, err)
 	}
 	return res
 }
