@@ -105,6 +105,9 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 	if s := m.WaitTimeout.ValueString(); s != "" {
 		wait, _ = time.ParseDuration(s)
 	}
+	if !requireKnownURI(d.pd, m.guestRef, &resp.Diagnostics) {
+		return
+	}
 	c := d.pd.connect(ctx, m.guestRef, &resp.Diagnostics)
 	if c == nil {
 		return

@@ -144,6 +144,7 @@ func (r *guestExecResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	var plan guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	replaceOnOtherDomain(ctx, r.pd, req, resp)
 	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, "guest-exec", "guest-exec-status")
 }
 
@@ -219,11 +220,19 @@ func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequ
 }
 
 // Read keeps the recorded run: a past command has no state in the guest to
-// compare with.
-func (r *guestExecResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+// compare with. Only a domain that no longer exists ends the record.
+func (r *guestExecResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state guestExecModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || readBeforeURIKnown(ctx, r.pd, state.guestRef) {
+		return
+	}
+	forgetGoneDomain(ctx, r.pd, state.guestRef, "the record of the command "+state.Path.ValueString(), resp)
+}
 
 // Update only happens for attributes that do not re-run the command
-// (timeout, ok_exit_codes, destroy_*, output_limit): record them.
+// (timeout, ok_exit_codes, destroy_*, output_limit, the domain spelled
+// otherwise): record them.
 func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -233,6 +242,7 @@ func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	state.Timeout, state.OKExitCodes, state.OutputLimit = plan.Timeout, plan.OKExitCodes, plan.OutputLimit
 	state.DestroyPath, state.DestroyArgs = plan.DestroyPath, plan.DestroyArgs
+	state.guestRef = plan.guestRef
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -240,6 +250,9 @@ func (r *guestExecResource) Delete(ctx context.Context, req resource.DeleteReque
 	var state guestExecModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || state.DestroyPath.ValueString() == "" {
+		return
+	}
+	if skipGoneDomainOnDelete(ctx, r.pd, state.guestRef, "the destroy command "+state.DestroyPath.ValueString()+" (not run)", &resp.Diagnostics) {
 		return
 	}
 	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
