@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
@@ -115,6 +117,14 @@ func TestFaultApplyAgentKilled(t *testing.T) {
 	})
 }
 
+// restartLibvirtd starts libvirtd again once the old one (pid $1), which
+// holds its pidfile until it has exited, is gone, unless someone else
+// (another test's testbed/up.sh) already did; it ends when libvirtd answers.
+const restartLibvirtd = `i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+up() { virsh -q -c qemu:///system version >/dev/null 2>&1; }
+up || libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || up
+i=0; until up; do [ $i -ge 100 ] && exit 1; sleep 0.2; i=$((i+1)); done`
+
 // TestFaultApplyLibvirtdRestart: libvirtd restarts while the command runs.
 // The domain keeps running, the connection is reopened, and the command's
 // real result is recorded. Restarting libvirtd disturbs every other user of
@@ -122,7 +132,7 @@ func TestFaultApplyAgentKilled(t *testing.T) {
 func TestFaultApplyLibvirtdRestart(t *testing.T) {
 	const domain = "qga-faults-tf-libvirtd"
 	env := faultGuest(t, domain)
-	restarted := make(chan error, 1)
+	killed, restarted := make(chan struct{}), make(chan error, 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -130,14 +140,32 @@ func TestFaultApplyLibvirtdRestart(t *testing.T) {
 				PreConfig: func() {
 					go func() {
 						time.Sleep(6 * time.Second) // the plan is done and the command runs
-						out, err := exec.Command("sh", "-c", "kill $(cat /run/libvirtd.pid) && sleep 2 && libvirtd -d").CombinedOutput()
+						pid, err := os.ReadFile("/run/libvirtd.pid")
+						if err == nil {
+							err = exec.Command("kill", strings.TrimSpace(string(pid))).Run()
+						}
+						close(killed)
+						if err == nil {
+							var out []byte
+							if out, err = exec.Command("sh", "-c", restartLibvirtd, "sh", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+								err = fmt.Errorf("%w: %s", err, out)
+							}
+						}
 						if err != nil {
-							err = fmt.Errorf("restarting libvirtd: %w: %s", err, out)
+							err = fmt.Errorf("restarting libvirtd: %w", err)
 						}
 						restarted <- err
 					}()
 				},
-				Config: faultConfig(env.URI, domain, "sleep 15; echo survived"),
+				Config: faultConfig(env.URI, domain, "sleep 25; echo survived"),
+				Check: func(*terraform.State) error {
+					select { // libvirtd must have gone away while the command ran
+					case <-killed:
+						return nil
+					default:
+						return fmt.Errorf("libvirtd was not stopped during the apply: the test did not test anything")
+					}
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("qga_guest_exec.e", tfjsonpath.New("stdout"), knownvalue.StringExact("survived\n")),
 					statecheck.ExpectKnownValue("qga_guest_exec.e", tfjsonpath.New("exit_code"), knownvalue.Int64Exact(0)),
