@@ -50,9 +50,12 @@ const planCheckTimeout = 10 * time.Second
 // a resource needs, so a disabled command fails the plan instead of half an
 // apply. Only a definite answer fails the plan: a guest that is unknown,
 // missing, shut off or not answering yet (it may be created or started in
-// the same apply) is checked again at apply time.
+// the same apply), or a provider uri not known yet, is checked at apply time.
 func requireAtPlan(ctx context.Context, pd *providerData, g guestRef, diags *diag.Diagnostics, commands ...string) {
 	if pd == nil || g.Domain.IsUnknown() || g.AgentSocket.IsUnknown() || diags.HasError() {
+		return
+	}
+	if !g.Domain.IsNull() && !pd.canQueryLibvirt() {
 		return
 	}
 	c, err := qgaclient.Open(g.target(pd.uri), qgaclient.Options{})
@@ -61,6 +64,14 @@ func requireAtPlan(ctx context.Context, pd *providerData, g guestRef, diags *dia
 	}
 	ctx, cancel := context.WithTimeout(ctx, planCheckTimeout)
 	defer cancel()
+	// Ask once without the client's cache first: Require holds the cache's
+	// lock while it asks, and a failing answer (an agent not up yet, as
+	// for a guest still booting) makes it take that lock again and hang
+	// (qgaclient's Client.cachedInfo and forgetInfoOn, issue 11 report).
+	if _, err := c.Info(ctx); err != nil {
+		tflog.Debug(ctx, "plan-time check of the guest agent skipped", map[string]any{"cause": err.Error()})
+		return
+	}
 	err = c.Require(ctx, commands...)
 	switch {
 	case errors.Is(err, qgaclient.ErrCommandDisabled), errors.Is(err, qgaclient.ErrCommandUnsupported):
