@@ -64,14 +64,6 @@ func requireAtPlan(ctx context.Context, pd *providerData, g guestRef, diags *dia
 	}
 	ctx, cancel := context.WithTimeout(ctx, planCheckTimeout)
 	defer cancel()
-	// Ask once without the client's cache first: Require holds the cache's
-	// lock while it asks, and a failing answer (an agent not up yet, as
-	// for a guest still booting) makes it take that lock again and hang
-	// (qgaclient's Client.cachedInfo and forgetInfoOn, issue 11 report).
-	if _, err := c.Info(ctx); err != nil {
-		tflog.Debug(ctx, "plan-time check of the guest agent skipped", map[string]any{"cause": err.Error()})
-		return
-	}
 	err = c.Require(ctx, commands...)
 	switch {
 	case errors.Is(err, qgaclient.ErrCommandDisabled), errors.Is(err, qgaclient.ErrCommandUnsupported):
