@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,9 +79,7 @@ func stateHasNo(secrets ...string) resource.TestCheckFunc {
 // TestAccGuestExecWriteOnlyInput needs Terraform/OpenTofu >= 1.11.
 func TestAccGuestExecWriteOnlyInput(t *testing.T) {
 	const secret, secret2 = "wo-Input-never-stored-8161", "wo-Input-second-value-2203"
-	logFile := filepath.Join(t.TempDir(), "tf.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := traceLog(t)
 	for _, g := range testGuests(t) {
 		t.Run(g.name, func(t *testing.T) {
 			res := "qga_guest_exec.test"
@@ -127,15 +123,7 @@ func TestAccGuestExecWriteOnlyInput(t *testing.T) {
 			})
 		})
 	}
-	log, err := os.ReadFile(logFile)
-	if err != nil || len(log) < 1000 {
-		t.Fatalf("no trace log to check (%d bytes, %v)", len(log), err)
-	}
-	for _, s := range []string{secret, secret2} {
-		if strings.Contains(string(log), s) {
-			t.Fatalf("the write-only input appears in the TF_LOG=trace log %s", logFile)
-		}
-	}
+	traceLogHasNo(t, logFile, secret, secret2)
 }
 
 // TestAccGuestExecWriteOnlyInputOldTerraform: a Terraform without
