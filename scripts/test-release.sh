@@ -7,7 +7,8 @@
 #     registry (the registry protocol over HTTPS, serving dist/), so that the
 #     lock file gets the release's zh: hashes, compared with SHA256SUMS; then
 #     `init` again from a filesystem mirror of the zips (the offline install,
-#     checked against those hashes), `plan` and `apply` on the VM;
+#     checked against those hashes), `plan` and `apply` on the VM, and an
+#     `init` from a mirror with a tampered zip, which must fail;
 #  3. Ansible: `ansible-galaxy collection install` of the tarball into an
 #     empty collections path, a playbook with every module by its FQCN on
 #     the VM, `ansible-doc` of each module from the installed copy.
@@ -39,7 +40,8 @@ export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 # ---- 1. the release, signed with a throwaway key
 export GNUPGHOME="$work/gnupg"
 mkdir -m 700 "$GNUPGHOME"
-gpg --batch --quiet --passphrase '' --quick-gen-key 'qga release test <release-test@qga.invalid>' rsa3072 sign 1d
+gpg --batch --passphrase '' --quick-gen-key 'qga release test <release-test@qga.invalid>' rsa3072 sign 1d 2>"$work/gpg.log" ||
+	die "gpg --quick-gen-key: $(cat "$work/gpg.log")"
 GPG_FINGERPRINT=$(gpg --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
 export GPG_FINGERPRINT
 t=$(date +%s)
@@ -90,8 +92,15 @@ for host in registry.terraform.io registry.opentofu.org; do
 	mkdir -p "$work/mirror/$host/qgatools/qga"
 	cp dist/*.zip "$work/mirror/$host/qgatools/qga/"
 done
+# ... and one whose linux_amd64 zip holds another program under the same name.
+printf '#!/bin/sh\n' >"$work/${name}_v${version}"
+for host in registry.terraform.io registry.opentofu.org; do
+	mkdir -p "$work/tampered/$host/qgatools/qga"
+	zip -qj "$work/tampered/$host/qgatools/qga/${name}_${version}_linux_amd64.zip" "$work/${name}_v${version}"
+done
 sed "s|@REGISTRY@|$registry|" "$here/registry.tfrc.in" >"$work/registry.tfrc"
 sed "s|@MIRROR@|$work/mirror|" "$here/mirror.tfrc.in" >"$work/mirror.tfrc"
+sed "s|@MIRROR@|$work/tampered|" "$here/mirror.tfrc.in" >"$work/tampered.tfrc"
 
 # SHA256SUMS as a lock file records it: a zh: hash for every line (the
 # manifest's too), once the registry's signature check has passed.
@@ -111,6 +120,7 @@ tf_proof() {
 	grep -qE "Installed qgatools/qga v$version \((self-)?signed" "$dir/init-registry.log" || die "$tool did not check the signature"
 	[ "$(grep -o '"zh:[0-9a-f]*"' "$dir/.terraform.lock.hcl" | tr -d '"' | sort)" = "$sums_zh" ] ||
 		die "$tool: the lock file's zh: hashes are not those of $sums: $(cat "$dir/.terraform.lock.hcl")"
+	log "$tool: .terraform.lock.hcl has the $(wc -l <<<"$sums_zh") zh: hashes of SHA256SUMS"
 	grep -qF "provider \"$host/qgatools/qga\"" "$dir/.terraform.lock.hcl" || die "$tool: no lock for $host/qgatools/qga"
 
 	log "$tool: init from the filesystem mirror, checked against the lock file"
@@ -128,6 +138,14 @@ tf_proof() {
 	grep "Apply complete" "$dir/apply.log" | sed 's/^/    /' >&2
 	[ "$("$tf" -chdir="$dir" output -raw exit_code)" = 0 ] || die "$tool: /bin/true did not exit 0"
 	[ "$("$tf" -chdir="$dir" output -raw os_id)" = debian ] || die "$tool: qga_guest_osinfo did not read the guest"
+
+	log "$tool: init from a mirror whose zip was tampered with must fail"
+	rm -rf "$dir/.terraform"
+	export TF_CLI_CONFIG_FILE="$work/tampered.tfrc"
+	if "$tf" -chdir="$dir" init -input=false -no-color >"$dir/init-tampered.log" 2>&1; then
+		die "$tool init accepted a tampered zip: $(cat "$dir/init-tampered.log")"
+	fi
+	grep -m1 "checksum" "$dir/init-tampered.log" | sed 's/^/    /' >&2 || die "$tool init (tampered) failed otherwise: $(cat "$dir/init-tampered.log")"
 	unset TF_CLI_CONFIG_FILE
 	log "$tool: done in $(($(date +%s) - t)) s"
 }
