@@ -8,9 +8,11 @@
 #
 # Usage: ansible/build-collection.sh [--tarball] [OUT_DIR]   (OUT_DIR defaults to ./bin)
 # GOOS/GOARCH are honoured, to build for a hypervisor of another architecture.
+# QGA_VERSION (a release's version) replaces galaxy.yml's version, in the
+# collection and in `qga-module --version`.
 set -euo pipefail
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 
 tarball=false
 out=""
@@ -43,8 +45,11 @@ done
 stage="$(mktemp -d "$out/.qga-collection.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 cp -R "$src/." "$stage/"
+cp "$root/LICENSE" "$stage/LICENSE"
+version="${QGA_VERSION:-$(sed -n 's/^version: *//p' "$src/galaxy.yml")}"
+sed -i "s/^version: .*/version: $version/" "$stage/galaxy.yml"
 mkdir -p "$stage/bin"
-(cd "$root" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$stage/bin/qga-module" ./cmd/qga-module)
+(cd "$root" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w -X main.version=$version" -o "$stage/bin/qga-module" ./cmd/qga-module)
 # Each module is a symlink to the one binary. Ansible runs (copies) the
 # file the link points to. ansible-doc -l skips symlinked modules and lists
 # the .py documentation file instead: a binary listed there would make

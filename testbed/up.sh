@@ -20,6 +20,15 @@ flock -w 900 9 || die "another testbed/up.sh has held $TESTBED_RUN/up.lock for 1
 
 virsh_() { virsh -q -c "$TESTBED_URI" "$@"; }
 libvirt_up() { virsh_ version >/dev/null 2>&1; }
+# start_libvirtd succeeds once libvirtd answers. It starts one when none is
+# running; a daemon that is still exiting (a fault test restarted it) holds
+# the pid file, and starting another then fails: the next round retries.
+start_libvirtd() {
+	libvirt_up && return 0
+	pgrep -x libvirtd >/dev/null || as_root libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- 2>/dev/null || true
+	sleep 1
+	libvirt_up
+}
 
 apt_install qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients python3
 guest=$("$TESTBED_DIR/build-guest.sh")
@@ -32,8 +41,7 @@ if ! libvirt_up; then
 		as_root virtlogd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	fi
 	log "starting libvirtd"
-	as_root libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-	wait_for libvirtd 30 "" libvirt_up
+	wait_for libvirtd 60 "" start_libvirtd
 fi
 
 # The domain XML, from the template. A domain whose XML changed since it

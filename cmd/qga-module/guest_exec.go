@@ -124,7 +124,10 @@ func runGuestExec(ctx context.Context, req *request) (result, error) {
 
 	execReq := qgaclient.ExecRequest{Path: argv[0], Args: argv[1:], Env: guestEnv(args.Env), Stdin: []byte(stdin)}
 	start := time.Now()
-	out, err := runWithTimeout(ctx, g, execReq, time.Duration(args.Timeout)*time.Second)
+	// Run kills the command with the processes it started when it outlives
+	// the timeout (the agent would leave them running after the task
+	// failed), and its error says what was killed.
+	out, err := g.client.Run(ctx, execReq, time.Duration(args.Timeout)*time.Second)
 	end := time.Now()
 	res["start"], res["end"], res["delta"] = pythonTime(start), pythonTime(end), pythonDelta(end.Sub(start))
 	if err != nil {
@@ -161,33 +164,6 @@ func execResult(res result, out *qgaclient.ExecResult, strip bool, req *request)
 		return res, errors.New("non-zero return code")
 	}
 	return res, nil
-}
-
-// runWithTimeout runs the command and, when it outlives timeout, kills it:
-// the agent would otherwise leave it running in the guest after the task
-// failed.
-func runWithTimeout(ctx context.Context, g *guest, execReq qgaclient.ExecRequest, timeout time.Duration) (*qgaclient.ExecResult, error) {
-	cctx, cancel := g.call(ctx)
-	pid, err := g.client.ExecStart(cctx, execReq)
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("starting the command: %w", err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	out, err := g.client.ExecWait(wctx, pid)
-	if err == nil {
-		return out, nil
-	}
-	if !errors.Is(err, qgaclient.ErrTimeout) {
-		return nil, fmt.Errorf("waiting for the command (PID %d): %w", pid, err)
-	}
-	kctx, kcancel := g.call(ctx)
-	defer kcancel()
-	if kerr := g.client.KillProcess(kctx, pid); kerr != nil {
-		return nil, fmt.Errorf("the command did not finish within timeout=%ds and could not be killed, so it is still running in the guest as PID %d: %w", int(timeout.Seconds()), pid, kerr)
-	}
-	return nil, fmt.Errorf("the command did not finish within timeout=%ds and was killed (PID %d in the guest)", int(timeout.Seconds()), pid)
 }
 
 // skipForCreatesRemoves gives the command module's skip message when

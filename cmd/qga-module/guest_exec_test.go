@@ -120,20 +120,25 @@ func TestExecCheckModeWithoutCreatesSkipsWithoutGuest(t *testing.T) {
 
 func TestExecTimeoutKillsTheCommand(t *testing.T) {
 	a := newFakeAgent(t)
-	var killed string
+	var kill []string
 	a.exec = func(path string, args, _ []string, _ []byte) fakeExit {
-		// However qgaclient.KillProcess runs kill in the guest.
-		if command := path + " " + strings.Join(args, " "); strings.Contains(command, "kill") {
-			killed = command
-			return fakeExit{}
+		// qgaclient.Client.Run kills with a script run by the guest's
+		// /bin/sh, the PID as its own argument.
+		if path == "/bin/sh" && len(args) == 4 && strings.Contains(args[1], "kill -KILL") {
+			kill = args
+			a.procs[101] = fakeExit{Code: 137} // killed (a.mu is held here)
+			return fakeExit{Stdout: "killed 101 102 103\n"}
 		}
 		return fakeExit{Running: true}
 	}
 	start := time.Now()
-	out := runTask(t, "AnsiballZ_guest_exec", execTask(a, map[string]any{"argv": []any{"sleep", "100"}, "timeout": 1}))
-	out.mustFail(t, "the command did not finish within timeout=1s and was killed")
-	if !strings.Contains(killed, "-KILL") || !strings.Contains(killed, "101") {
-		t.Errorf("kill command %q, want a SIGKILL of PID 101", killed)
+	out := runTask(t, "AnsiballZ_guest_exec", execTask(a, map[string]any{"cmd": "sleep 100 & sleep 100 & wait", "timeout": 1}))
+	out.mustFail(t, `command "/bin/sh" (PID 101) did not finish within its timeout of 1s`)
+	if !strings.Contains(out.msg(), "killed 3 processes in the guest: its own (PID 101) and the 2 it had started (PIDs 102 103)") {
+		t.Errorf("msg %q does not say what was killed", out.msg())
+	}
+	if len(kill) != 4 || kill[3] != "101" || strings.Contains(kill[1], "101") {
+		t.Errorf("kill script run with %q, want PID 101 as its own argument", kill)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)

@@ -15,10 +15,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 )
 
+// version is set at release time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
+	// --version is for people; Ansible always passes an arguments file.
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		fmt.Printf("qga-module (collection qgatools.qga) %s %s/%s\n", version, runtime.GOOS, runtime.GOARCH)
+		return
+	}
 	os.Exit(runModule(os.Args, os.Stdout))
 }
 

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,17 +27,6 @@ func buildModuleBinary(t *testing.T, module string) string {
 	return bin
 }
 
-// freeTCPPort is a port on 127.0.0.1 where nothing listens.
-func freeTCPPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 // TestURIPasswordNeverInOutput runs the module binary with a password (and
 // a secret query value) in its uri, for each way the connection fails, and
 // searches all it prints, stdout and stderr, for the secret in any form.
@@ -47,7 +34,7 @@ func TestURIPasswordNeverInOutput(t *testing.T) {
 	const password = "Pa55%21w0rd-in-uri" // percent-encoded: "Pa55!w0rd-in-uri"
 	forms := []string{password, "Pa55!w0rd-in-uri", "w0rd-in-uri"}
 	bin := buildModuleBinary(t, "guest_osinfo")
-	port := freeTCPPort(t)
+	port := testbed.ClosedPort(t)
 	uris := map[string]string{
 		"libssh refused":      "qemu+libssh://root:" + password + "@127.0.0.1:" + port + "/system?known_hosts_verify=ignore&sshauth=password",
 		"tcp refused":         "qemu+tcp://root:" + password + "@127.0.0.1:" + port + "/system",

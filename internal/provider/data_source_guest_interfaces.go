@@ -101,9 +101,13 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 	if family == "" {
 		family = "any"
 	}
-	wait := 5 * time.Minute
-	if s := m.WaitTimeout.ValueString(); s != "" {
-		wait, _ = time.ParseDuration(s)
+	// Validated at plan time too, unless it was unknown then.
+	wait, ok := parseTimeout(m.WaitTimeout, "wait_timeout", 5*time.Minute, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if !requireKnownURI(d.pd, m.guestRef, &resp.Diagnostics) {
+		return
 	}
 	c := d.pd.connect(ctx, m.guestRef, &resp.Diagnostics)
 	if c == nil {

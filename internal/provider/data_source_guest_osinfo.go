@@ -72,6 +72,9 @@ func (d *guestOSInfoDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if !requireKnownURI(d.pd, m.guestRef, &resp.Diagnostics) {
+		return
+	}
 	c := d.pd.connect(ctx, m.guestRef, &resp.Diagnostics)
 	if c == nil {
 		return

@@ -39,9 +39,12 @@ func guestTargetValidators() []validator.String {
 // the guest means a new resource.
 func resourceGuestAttributes() map[string]rschema.Attribute {
 	return map[string]rschema.Attribute{
+		// A changed domain replaces the resource unless it names the same
+		// libvirt domain: ModifyPlan decides (see replaceOnOtherDomain), since
+		// only it can ask libvirt.
 		"domain": rschema.StringAttribute{
-			Optional: true, Description: domainDescription, Validators: guestTargetValidators(),
-			PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			Optional: true, Validators: guestTargetValidators(),
+			Description: domainDescription + " Changing it replaces the resource, unless the new value names the same libvirt domain (its name instead of its UUID, or the other way around).",
 		},
 		"agent_socket": rschema.StringAttribute{
 			Optional: true, Description: agentSocketDescription, Validators: guestTargetValidators(),

@@ -50,9 +50,12 @@ const planCheckTimeout = 10 * time.Second
 // a resource needs, so a disabled command fails the plan instead of half an
 // apply. Only a definite answer fails the plan: a guest that is unknown,
 // missing, shut off or not answering yet (it may be created or started in
-// the same apply) is checked again at apply time.
+// the same apply), or a provider uri not known yet, is checked at apply time.
 func requireAtPlan(ctx context.Context, pd *providerData, g guestRef, diags *diag.Diagnostics, commands ...string) {
 	if pd == nil || g.Domain.IsUnknown() || g.AgentSocket.IsUnknown() || diags.HasError() {
+		return
+	}
+	if !g.Domain.IsNull() && !pd.canQueryLibvirt() {
 		return
 	}
 	c, err := qgaclient.Open(g.target(pd.uri), qgaclient.Options{})

@@ -59,7 +59,15 @@ type providerData struct {
 	uri          string
 	agentTimeout time.Duration
 	callTimeout  time.Duration
+	// uriUnknown: the configuration's uri is computed from something not
+	// created yet (a plan before that apply). No libvirt may be asked then:
+	// the default URI could name another hypervisor with a domain of the
+	// same name.
+	uriUnknown bool
 }
+
+// canQueryLibvirt says whether the plan may ask libvirt about domains.
+func (pd *providerData) canQueryLibvirt() bool { return pd != nil && !pd.uriUnknown }
 
 var _ provider.Provider = (*QGAProvider)(nil)
 
@@ -78,8 +86,9 @@ func (p *QGAProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		Description: "Manages things inside QEMU/KVM guests through the QEMU guest agent, without network access to the guest.",
 		Attributes: map[string]schema.Attribute{
 			"uri": schema.StringAttribute{
-				Optional:    true,
-				Description: "libvirt connection URI, e.g. `qemu:///system` or `qemu+ssh://root@host/system`. Defaults to the `LIBVIRT_DEFAULT_URI` environment variable, else `qemu:///system`.",
+				Optional: true,
+				Description: "libvirt connection URI, e.g. `qemu:///system` or `qemu+ssh://root@host/system`. Defaults to the `LIBVIRT_DEFAULT_URI` environment variable, else `qemu:///system`. " +
+					"When it is computed from something created in the same apply, the plan skips its checks of the guests, and data sources cannot be read until it is known.",
 			},
 			"agent_timeout": schema.StringAttribute{
 				Optional:    true,
@@ -99,8 +108,13 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := &providerData{uri: cfg.URI.ValueString()}
-	if data.uri == "" {
+	if cfg.URI.IsUnknown() && req.ClientCapabilities.DeferralAllowed {
+		// Terraform can plan the resources later, once the uri is known.
+		resp.Deferred = &provider.Deferred{Reason: provider.DeferredReasonProviderConfigUnknown}
+		return
+	}
+	data := &providerData{uri: cfg.URI.ValueString(), uriUnknown: cfg.URI.IsUnknown()}
+	if data.uri == "" && !data.uriUnknown {
 		data.uri = qgaclient.DefaultURI()
 	}
 	var ok bool

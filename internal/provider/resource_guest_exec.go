@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,12 +10,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
@@ -44,6 +48,8 @@ type guestExecModel struct {
 	Args            types.List   `tfsdk:"args"`
 	Env             types.Map    `tfsdk:"env"`
 	Input           types.String `tfsdk:"input"`
+	InputWO         types.String `tfsdk:"input_wo"`
+	InputWOVersion  types.Int64  `tfsdk:"input_wo_version"`
 	Timeout         types.String `tfsdk:"timeout"`
 	OKExitCodes     types.List   `tfsdk:"ok_exit_codes"`
 	Triggers        types.Map    `tfsdk:"triggers"`
@@ -76,7 +82,10 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"An exit code not in `ok_exit_codes` fails the apply. " +
 			"Output limits: the agent captures at most 16 MiB of each stream. Through libvirt, which cannot carry a reply that large, the command runs under " +
 			"a `/bin/sh` wrapper that keeps its output in a private directory in the guest's /tmp, read back with guest-file-read and removed (see the README's Limits); " +
-			"Windows guests get the plain guest-exec, whose output must stay under about 3 MB through libvirt: use `agent_socket` for more.",
+			"Windows guests get the plain guest-exec, whose output must stay under about 3 MB through libvirt: use `agent_socket` for more.\n\n" +
+			"What the state keeps: every argument except `input_wo`. `input` and `env` are marked sensitive, which hides them in plans and logs " +
+			"but not from anyone who can read the state; `args`, `stdout` and `stderr` are kept in clear. " +
+			"Pass secrets through `input_wo` (Terraform/OpenTofu 1.11 and later), which reaches the command's standard input and neither the plan nor the state.",
 		Attributes: withAttributes(resourceGuestAttributes(), map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true, Description: "`<domain or agent_socket>/<pid>` of the run.",
@@ -91,13 +100,26 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
 			},
 			"env": schema.MapAttribute{
-				Optional: true, ElementType: types.StringType,
-				Description:   "Environment variables. When set, the command gets only these (the agent does not merge them with its own environment).",
+				Optional: true, ElementType: types.StringType, Sensitive: true,
+				Description: "Environment variables. When set, the command gets only these (the agent does not merge them with its own environment). " +
+					"Marked sensitive (hidden in plans and logs) but stored in the state: for a secret, prefer `input_wo`.",
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
 			"input": schema.StringAttribute{
 				Optional: true, Sensitive: true, PlanModifiers: replace,
-				Description: "Data for the command's standard input. Sensitive: it never appears in plans or logs.",
+				Description: "Data for the command's standard input. Marked sensitive (hidden in plans and logs) but stored in the state: " +
+					"with Terraform/OpenTofu 1.11 and later prefer `input_wo`. At most one of `input` and `input_wo` may be set.",
+				Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("input_wo"))},
+			},
+			"input_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				Description: "Write-only data for the command's standard input (Terraform/OpenTofu 1.11 and later): sent to the guest, never stored in the plan or the state. " +
+					"Terraform cannot see when it changes: bump `input_wo_version` to run the command again with the new value.",
+			},
+			"input_wo_version": schema.Int64Attribute{
+				Optional: true, Description: "Change this number to run the command again with the current `input_wo`.",
+				Validators:    []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("input_wo"))},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"timeout": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("5m"),
@@ -123,6 +145,7 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			},
 			"output_limit": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultOutputLimit),
+				Validators:  []validator.Int64{outputLimitValidator{}},
 				Description: "At most this many bytes of stdout and of stderr are kept in the state (the agent itself captures at most 16 MiB of each). Longer output is cut, and `stdout_truncated`/`stderr_truncated` say so.",
 			},
 			"exit_code":        schema.Int64Attribute{Computed: true, Description: "Exit code of the command (128 + signal number when a signal killed it)."},
@@ -145,12 +168,14 @@ func (r *guestExecResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	var plan guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	replaceOnOtherDomain(ctx, r.pd, req, resp)
 	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, "guest-exec", "guest-exec-status")
 }
 
 func (r *guestExecResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan guestExecModel
+	var plan, config guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -162,10 +187,11 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 		Path:  plan.Path.ValueString(),
 		Args:  listStrings(ctx, plan.Args, &resp.Diagnostics),
 		Env:   envList(ctx, plan.Env, &resp.Diagnostics),
-		Stdin: []byte(plan.Input.ValueString()),
+		Stdin: stdin(plan, config),
 	}
-	timeout, _ := time.ParseDuration(plan.Timeout.ValueString())
+	timeout := commandTimeout(plan.Timeout, &resp.Diagnostics)
 	okCodes := listInt64s(ctx, plan.OKExitCodes, &resp.Diagnostics)
+	checkOutputLimit(path.Root("output_limit"), plan.OutputLimit, &resp.Diagnostics) // unknown at plan time, it was not checked then
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -173,6 +199,7 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	if res == nil {
 		return
 	}
+	plan.InputWO = types.StringNull() // write-only: never in state
 	code := exitCode(res)
 	limit := int(plan.OutputLimit.ValueInt64())
 	plan.ID = types.StringValue(fmt.Sprintf("%s/%d", plan.idPart(), res.PID))
@@ -192,39 +219,45 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// runCommand runs a command with a deadline and reports failures; on a
-// timeout it tries to kill the process so it does not linger in the guest.
-func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequest, timeout time.Duration, diags *diag.Diagnostics) *qgaclient.ExecResult {
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": req.Path, "args": req.Args}) // never the input
-	pid, err := c.ExecStart(runCtx, req)
-	if err != nil {
-		agentError(diags, "starting "+req.Path, err)
-		return nil
+// stdin is the command's standard input: input from the plan, or input_wo,
+// which only the configuration has (write-only values are never planned).
+func stdin(plan, config guestExecModel) []byte {
+	if !config.InputWO.IsNull() {
+		return []byte(config.InputWO.ValueString())
 	}
-	res, err := c.ExecWait(runCtx, pid)
-	if err != nil {
-		msg := err.Error()
-		if runCtx.Err() != nil {
-			if kerr := c.KillProcess(ctx, pid); kerr != nil {
-				msg += fmt.Sprintf("\nThe process could not be killed and may still run in the guest: %v", kerr)
-			} else {
-				msg += fmt.Sprintf("\nThe process (PID %d) was killed in the guest.", pid)
-			}
-		}
-		diags.AddError("Command did not finish", fmt.Sprintf("%s (timeout %s)", msg, timeout))
-		return nil
+	return []byte(plan.Input.ValueString())
+}
+
+// runCommand runs a command with a deadline and reports failures. On a
+// timeout, Run kills the command with the processes it started, so nothing
+// lingers in the guest, and its error says exactly what was killed.
+func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequest, timeout time.Duration, diags *diag.Diagnostics) *qgaclient.ExecResult {
+	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": req.Path, "args": req.Args}) // never the input
+	res, err := c.Run(ctx, req, timeout)
+	var stopped *qgaclient.StoppedError
+	switch {
+	case errors.As(err, &stopped):
+		diags.AddError("Command did not finish", err.Error())
+	case err != nil:
+		agentError(diags, "running "+req.Path, err)
 	}
 	return res
 }
 
 // Read keeps the recorded run: a past command has no state in the guest to
-// compare with.
-func (r *guestExecResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+// compare with. Only a domain that no longer exists ends the record.
+func (r *guestExecResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state guestExecModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || readBeforeURIKnown(ctx, r.pd, state.guestRef) {
+		return
+	}
+	forgetGoneDomain(ctx, r.pd, state.guestRef, "the record of the command "+state.Path.ValueString(), resp)
+}
 
 // Update only happens for attributes that do not re-run the command
-// (timeout, ok_exit_codes, destroy_*, output_limit): record them.
+// (timeout, ok_exit_codes, destroy_*, output_limit, the domain spelled
+// otherwise): record them.
 func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -234,6 +267,7 @@ func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	state.Timeout, state.OKExitCodes, state.OutputLimit = plan.Timeout, plan.OKExitCodes, plan.OutputLimit
 	state.DestroyPath, state.DestroyArgs = plan.DestroyPath, plan.DestroyArgs
+	state.guestRef = plan.guestRef
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -243,12 +277,18 @@ func (r *guestExecResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || state.DestroyPath.ValueString() == "" {
 		return
 	}
+	if skipGoneDomainOnDelete(ctx, r.pd, state.guestRef, "the destroy command "+state.DestroyPath.ValueString()+" (not run)", &resp.Diagnostics) {
+		return
+	}
 	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
 	if c == nil {
 		return
 	}
-	timeout, _ := time.ParseDuration(state.Timeout.ValueString())
+	timeout := commandTimeout(state.Timeout, &resp.Diagnostics)
 	execReq := qgaclient.ExecRequest{Path: state.DestroyPath.ValueString(), Args: listStrings(ctx, state.DestroyArgs, &resp.Diagnostics)}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	res := runCommand(ctx, c, execReq, timeout, &resp.Diagnostics)
 	if res != nil && exitCode(res) != 0 {
 		resp.Diagnostics.AddError("Destroy command failed in the guest",
@@ -325,8 +365,45 @@ func envList(ctx context.Context, m types.Map, diags *diag.Diagnostics) []string
 	return out
 }
 
+// outputLimitValidator rejects a negative output_limit at plan time: the
+// truncation would treat it as "no limit" and keep up to 16 MiB of each
+// stream in the state.
+type outputLimitValidator struct{}
+
+func (outputLimitValidator) Description(context.Context) string {
+	return "a number of bytes, 0 or more"
+}
+func (v outputLimitValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+func (outputLimitValidator) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	checkOutputLimit(req.Path, req.ConfigValue, &resp.Diagnostics)
+}
+
+func checkOutputLimit(p path.Path, v types.Int64, diags *diag.Diagnostics) {
+	if v.IsNull() || v.IsUnknown() || v.ValueInt64() >= 0 {
+		return
+	}
+	diags.AddAttributeError(p, "Invalid output_limit",
+		fmt.Sprintf("output_limit is %d; it must be 0 or more: the number of bytes of stdout and of stderr kept in the state (0 keeps none). "+
+			"There is no \"unlimited\": the agent captures at most 16 MiB of each stream, and state files should not hold that much.", v.ValueInt64()))
+}
+
 // durationValidator checks a Go duration string at plan time.
 type durationValidator struct{}
+
+// commandTimeout reads the timeout attribute. The validator checks it at
+// plan time, but a state written by hand or an old import may hold anything,
+// and a zero timeout would kill the command at once.
+func commandTimeout(v types.String, diags *diag.Diagnostics) time.Duration {
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil || d <= 0 {
+		diags.AddAttributeError(path.Root("timeout"), "Invalid duration",
+			fmt.Sprintf("timeout %q is not a positive Go duration; write e.g. \"30s\", \"5m\" or \"1h30m\"", v.ValueString()))
+		return 0
+	}
+	return d
+}
 
 func (durationValidator) Description(context.Context) string {
 	return "a positive Go duration such as 30s or 5m"

@@ -98,13 +98,13 @@ func TestAccGuestExecFailures(t *testing.T) {
 					statecheck.ExpectKnownValue("qga_guest_exec.test", tfjsonpath.New("exit_code"), knownvalue.Int64Exact(3)),
 				},
 			},
-			{ // Timeout: the apply fails within its bound and the process is killed.
-				Config:      execConfig(g, `path = "/bin/sleep"`+"\n"+`args = ["`+sleepArg+`"]`+"\n"+`timeout = "2s"`),
-				ExpectError: regexp.MustCompile(`(?s)did not finish.*was killed in the guest`),
+			{ // Timeout: the apply fails within its bound, and the command is killed with the processes it started.
+				Config:      execConfig(g, `path = "/bin/sh"`+"\n"+`args = ["-c", "sleep `+sleepArg+` & sleep `+sleepArg+` & wait"]`+"\n"+`timeout = "2s"`),
+				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+within\s+its\s+timeout\s+of\s+2s.*killed\s+3\s+processes\s+in\s+the\s+guest`),
 			},
 			{
 				PreConfig: func() {
-					if out := g.run(t, "for p in /proc/[0-9]*; do cat $p/cmdline 2>/dev/null | tr '\\0' ' '; echo; done | grep -c '^/bin/sleep "+sleepArg+"' || true"); strings.TrimSpace(out) != "0" {
+					if out := g.run(t, "for p in /proc/[0-9]*; do cat $p/cmdline 2>/dev/null | tr '\\0' ' '; echo; done | grep -c '^sleep "+sleepArg+"' || true"); strings.TrimSpace(out) != "0" {
 						t.Fatalf("sleep 300 still running in the guest after the timeout: %s", out)
 					}
 				},

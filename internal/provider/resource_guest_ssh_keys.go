@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -65,9 +66,10 @@ func (r *guestSSHKeysResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"exclusive": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				Description: "When false (the default), only the listed keys are managed and other keys in the file are left alone. " +
+				Description: "When false (the default), only the listed keys are managed: a key is removed only when it was listed before and no longer is, " +
+					"and other keys in the file are left alone, including those an import adopted. " +
 					"When true, authorized_keys holds exactly the listed keys: others are removed, and keys added behind Terraform's back show as drift. " +
-					"Turning it off again leaves the file's other keys in place.",
+					"Turning it off again leaves the file's other keys in place. Destroying the resource removes the keys it listed at its last apply.",
 			},
 		}),
 	}
@@ -83,7 +85,52 @@ func (r *guestSSHKeysResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	var plan guestSSHKeysModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	replaceOnOtherDomain(ctx, r.pd, req, resp)
+	if id, ok := sshKeysID(plan); ok && !plan.ID.Equal(id) {
+		// The domain may now be spelled otherwise (name for UUID): the id follows.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
+	}
+	if !req.State.Raw.IsNull() {
+		var state guestSSHKeysModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		warnKeptKeys(ctx, req, state, plan, &resp.Diagnostics)
+	}
 	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, sshKeyCommands...)
+}
+
+// sshKeysID is the resource's id, when the plan knows its parts.
+func sshKeysID(m guestSSHKeysModel) (types.String, bool) {
+	if m.Domain.IsUnknown() || m.AgentSocket.IsUnknown() || m.Username.IsUnknown() {
+		return types.StringUnknown(), false
+	}
+	return types.StringValue(m.idPart() + "/" + m.Username.ValueString()), true
+}
+
+// warnKeptKeys says so when the plan drops keys from the state that the
+// apply will leave in the file (non-exclusive mode, keys the configuration
+// never listed, e.g. adopted by an import): the diff alone would suggest
+// they are removed.
+func warnKeptKeys(ctx context.Context, req resource.ModifyPlanRequest, state, plan guestSSHKeysModel, diags *diag.Diagnostics) {
+	if plan.Exclusive.ValueBool() || plan.Keys.IsUnknown() {
+		return
+	}
+	managed := managedOrLegacy(ctx, req.Private, state, diags)
+	want := setStrings(ctx, plan.Keys, diags)
+	var kept []string
+	for _, k := range missingFrom(want, setStrings(ctx, state.Keys, diags)) {
+		if !containsKey(managed, k) {
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) > 0 {
+		diags.AddWarning("SSH keys not listed before stay in authorized_keys",
+			fmt.Sprintf("The plan drops %d key(s) of user %s from this resource, but the configuration never listed them (they were adopted by an import or added by someone else), "+
+				"so with exclusive = false they stay in the guest's authorized_keys: %s. "+
+				"To remove them, list them once and then drop them, or set exclusive = true.", len(kept), plan.Username.ValueString(), keyLabels(kept)))
+	}
 }
 
 func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -109,6 +156,7 @@ func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	plan.ID = types.StringValue(plan.idPart() + "/" + user)
+	setManagedKeys(ctx, resp.Private, keys, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -116,6 +164,16 @@ func (r *guestSSHKeysResource) Read(ctx context.Context, req resource.ReadReques
 	var state guestSSHKeysModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if readBeforeURIKnown(ctx, r.pd, state.guestRef) {
+		if state.Keys.IsNull() {
+			resp.Diagnostics.AddError("Provider uri not known yet",
+				"an import reads the guest's keys, but the qga provider's uri is computed from something created in this apply; import once the uri is known")
+		}
+		return
+	}
+	if forgetGoneDomain(ctx, r.pd, state.guestRef, "the SSH keys of user "+state.Username.ValueString(), resp) {
 		return
 	}
 	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
@@ -129,7 +187,9 @@ func (r *guestSSHKeysResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	var keys []string
 	if state.Exclusive.ValueBool() || state.Keys.IsNull() {
-		// Exclusive (or just imported): the file is the truth.
+		// Exclusive (or just imported): the file is the truth. An import's
+		// keys are not managed ones (see managedKeysKey): an apply that
+		// lists fewer leaves the others in place.
 		keys = current
 	} else {
 		// Only the keys this resource manages: one removed in the guest
@@ -163,10 +223,10 @@ func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRe
 			return
 		}
 	} else {
-		// Keys dropped from the list are removed; but when exclusive was just
-		// turned off, the state lists the whole file, and unmanaged keys stay.
-		had := setStrings(ctx, state.Keys, &resp.Diagnostics)
-		if gone := missingFrom(want, had); len(gone) > 0 && !state.Exclusive.ValueBool() {
+		// Keys the configuration listed before and no longer lists are
+		// removed; keys it never listed stay (imported ones, others').
+		managed := managedOrLegacy(ctx, req.Private, state, &resp.Diagnostics)
+		if gone := missingFrom(want, managed); len(gone) > 0 {
 			if err := removeKeys(ctx, c, user, gone); err != nil {
 				agentError(&resp.Diagnostics, "removing SSH keys of user "+user, err)
 				return
@@ -177,7 +237,8 @@ func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRe
 			return
 		}
 	}
-	plan.ID = state.ID
+	plan.ID = types.StringValue(plan.idPart() + "/" + user)
+	setManagedKeys(ctx, resp.Private, want, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -188,12 +249,15 @@ func (r *guestSSHKeysResource) Delete(ctx context.Context, req resource.DeleteRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
-	if c == nil {
+	keys, ok := managedKeys(ctx, req.Private, &resp.Diagnostics)
+	if !ok {
+		keys = setStrings(ctx, state.Keys, &resp.Diagnostics) // a state from before managed keys were recorded
+	}
+	if len(keys) == 0 || skipGoneDomainOnDelete(ctx, r.pd, state.guestRef, "the SSH keys of user "+state.Username.ValueString(), &resp.Diagnostics) {
 		return
 	}
-	keys := setStrings(ctx, state.Keys, &resp.Diagnostics)
-	if len(keys) == 0 {
+	c := r.pd.connect(ctx, state.guestRef, &resp.Diagnostics)
+	if c == nil {
 		return
 	}
 	if err := removeKeys(ctx, c, state.Username.ValueString(), keys); err != nil {
@@ -202,7 +266,8 @@ func (r *guestSSHKeysResource) Delete(ctx context.Context, req resource.DeleteRe
 }
 
 // ImportState takes `<domain>/<username>` (or `<socket path>/<username>`)
-// and adopts every key in the file.
+// and adopts every key in the file, none of them as managed: an apply that
+// lists fewer keys removes none, and neither does a destroy.
 func (r *guestSSHKeysResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	guest, user, ok := splitImportID(req.ID)
 	if !ok {
@@ -218,6 +283,7 @@ func (r *guestSSHKeysResource) ImportState(ctx context.Context, req resource.Imp
 		attr = "agent_socket"
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), guest)...)
+	setManagedKeys(ctx, resp.Private, nil, &resp.Diagnostics)
 }
 
 // removeKeys removes keys by identity: the agent removes only lines that

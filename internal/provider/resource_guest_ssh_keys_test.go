@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -55,18 +54,7 @@ func TestAccGuestSSHKeys(t *testing.T) {
 			g.ensureUser(t, user)
 			g.run(t, fmt.Sprintf("mkdir -p /home/%[1]s/.ssh && echo %[2]q > /home/%[1]s/.ssh/authorized_keys && chown -R %[1]s /home/%[1]s/.ssh", user, testKeyOther))
 			res := "qga_guest_ssh_keys.test"
-			inGuest := func(want ...string) resource.TestCheckFunc {
-				return func(*terraform.State) error {
-					got := g.authorizedKeys(user)
-					for _, w := range want {
-						neg := strings.HasPrefix(w, "!")
-						if strings.Contains(got, strings.TrimPrefix(w, "!")) == neg {
-							return fmt.Errorf("authorized_keys of %s in the guest: %q; want %s", user, got, w)
-						}
-					}
-					return nil
-				}
-			}
+			inGuest := func(want ...string) resource.TestCheckFunc { return keysInGuest(g, user, want...) }
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				CheckDestroy:             inGuest("!"+testKey1, "!"+testKey2, testKeyOther),

@@ -131,6 +131,7 @@ func (r *guestUserPasswordResource) ModifyPlan(ctx context.Context, req resource
 	}
 	var plan guestUserPasswordModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	replaceOnOtherDomain(ctx, r.pd, req, resp)
 	requireAtPlan(ctx, r.pd, plan.guestRef, &resp.Diagnostics, "guest-set-user-password")
 }
 
@@ -157,7 +158,11 @@ func (r *guestUserPasswordResource) Update(ctx context.Context, req resource.Upd
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !r.set(ctx, plan, config, &resp.Diagnostics) {
+	// An update for another reason (the domain named by name instead of
+	// UUID) must not set the password again: with password_wo, the
+	// configuration may hold a newer value than the one set.
+	passwordChanged := !plan.Password.Equal(state.Password) || !plan.PasswordWOVersion.Equal(state.PasswordWOVersion) || !plan.Crypted.Equal(state.Crypted)
+	if passwordChanged && !r.set(ctx, plan, config, &resp.Diagnostics) {
 		return
 	}
 	plan.ID = state.ID
@@ -188,8 +193,15 @@ func (r *guestUserPasswordResource) set(ctx context.Context, plan, config guestU
 	return true
 }
 
-// Read keeps the state: the agent cannot read a password back.
+// Read keeps the state (the agent cannot read a password back), unless the
+// domain no longer exists.
 func (r *guestUserPasswordResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state guestUserPasswordModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || readBeforeURIKnown(ctx, r.pd, state.guestRef) {
+		return
+	}
+	forgetGoneDomain(ctx, r.pd, state.guestRef, "the password of user "+state.Username.ValueString(), resp)
 }
 
 // Delete forgets the resource; the guest keeps its password (there is no

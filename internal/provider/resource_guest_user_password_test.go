@@ -2,8 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -104,13 +102,11 @@ variable "qga_wo_password2" {
 // password reaches the guest but neither the state nor a TF_LOG=trace log.
 func TestAccGuestUserPasswordWriteOnly(t *testing.T) {
 	const secret = "wo-Secret-never-logged-7319"
-	logFile := filepath.Join(t.TempDir(), "tf.log")
+	logFile := traceLog(t)
 	// The secret comes in through a variable, as in real use: the test
 	// harness itself logs each step's configuration text at trace level.
 	t.Setenv("TF_VAR_qga_wo_password", secret)
 	t.Setenv("TF_VAR_qga_wo_password2", secret+"x")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	for i, g := range testGuests(t) {
 		t.Run(g.name, func(t *testing.T) {
 			user := fmt.Sprintf("tfwo%d", i)
@@ -149,11 +145,5 @@ func TestAccGuestUserPasswordWriteOnly(t *testing.T) {
 			})
 		})
 	}
-	log, err := os.ReadFile(logFile)
-	if err != nil || len(log) < 1000 {
-		t.Fatalf("no trace log to check (%d bytes, %v)", len(log), err)
-	}
-	if strings.Contains(string(log), secret) {
-		t.Fatalf("the write-only password appears in the TF_LOG=trace log %s", logFile)
-	}
+	traceLogHasNo(t, logFile, secret)
 }

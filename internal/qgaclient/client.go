@@ -147,16 +147,23 @@ func (c *Client) Require(ctx context.Context, commands ...string) error {
 	return nil
 }
 
+// cachedInfo returns the cached guest-info, asking the agent when there is
+// none. The lock is not held while asking: a failed call takes it again to
+// forget the cache (forgetInfoOn), and two callers asking at once only cost
+// one extra guest-info.
 func (c *Client) cachedInfo(ctx context.Context) (*AgentInfo, error) {
 	c.infoMu.Lock()
-	defer c.infoMu.Unlock()
-	if c.info != nil {
-		return c.info, nil
+	info := c.info
+	c.infoMu.Unlock()
+	if info != nil {
+		return info, nil
 	}
 	info, err := c.Info(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c.infoMu.Lock()
 	c.info = info
+	c.infoMu.Unlock()
 	return info, nil
 }

@@ -18,18 +18,6 @@ import (
 	"github.com/qgatools/terraform-provider-qga/internal/testbed"
 )
 
-// closedPort is a TCP port on 127.0.0.1 where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	return port
-}
-
 // withQuery returns uri with its query parameters changed.
 func withQuery(t *testing.T, uri string, set map[string]string) string {
 	t.Helper()
@@ -64,7 +52,7 @@ const uriPassword = "Pa55-w0rd-never-shown"
 func TestConnectionFailuresFailFast(t *testing.T) {
 	env := testbed.Require(t)
 	remote := testbed.RequireRemote(t)
-	port := closedPort(t)
+	port := testbed.ClosedPort(t)
 	sshPort := strings.Split(strings.Split(remote.SSH, "@127.0.0.1:")[1], "/")[0]
 	for _, tc := range []struct {
 		name, uri, reason string
@@ -279,7 +267,7 @@ func TestSSHHostileURIOverRealSSH(t *testing.T) {
 func TestConnectionErrorsHideURIPassword(t *testing.T) {
 	const password = "s3cr%21t-pw" // "s3cr!t-pw" decoded
 	forms := []string{password, "s3cr!t-pw"}
-	port := closedPort(t)
+	port := testbed.ClosedPort(t)
 	for _, uri := range []string{
 		"qemu+libssh://root:" + password + "@127.0.0.1:" + port + "/system?known_hosts_verify=ignore&sshauth=password",
 		"qemu+libssh://root:" + password + "@no-such-host.invalid/system?known_hosts_verify=ignore",

@@ -1,7 +1,6 @@
 package qgaclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -81,7 +80,7 @@ func (p PollPolicy) First(spawn time.Duration) time.Duration {
 
 // Exec runs a command in the guest and waits until it exits or ctx ends. On
 // ctx's end the error wraps ErrTimeout and names the guest PID: the process
-// keeps running in the guest (see KillProcess).
+// keeps running in the guest (Run kills it instead).
 func (c *Client) Exec(ctx context.Context, req ExecRequest) (*ExecResult, error) {
 	pid, err := c.ExecStart(ctx, req)
 	if err != nil {
@@ -157,45 +156,111 @@ func (c *Client) ExecStatus(ctx context.Context, pid int) (*ExecStatus, error) {
 }
 
 // ExecWait polls a started process until it exits or ctx ends. The first
-// poll waits as the policy's FirstFactor says (see PollPolicy).
+// poll waits as the policy's FirstFactor says (see PollPolicy). On ctx's end
+// the error wraps ErrTimeout and the process keeps running in the guest; Run
+// kills it instead.
 func (c *Client) ExecWait(ctx context.Context, pid int) (*ExecResult, error) {
-	start := time.Now()
+	res, w, err := c.pollUntilExit(ctx, pid)
+	if res != nil || err != nil {
+		return res, err
+	}
+	return nil, c.execTimeout(pid, w)
+}
+
+// pollState is what polling learned about a process it did not see exit.
+type pollState struct {
+	start        time.Time
+	lastRunning  time.Time // when a status last said it was running; zero: never
+	pollErr      error     // the last status failure since then, if any
+	failingSince time.Time // start of the current run of failed polls; zero: none
+}
+
+// pollFailureLimit is how long status polls may fail in a row before
+// polling gives up, for a ctx without an earlier end: an agent that does
+// not answer for that long is not away for a moment.
+func (c *Client) pollFailureLimit() time.Duration { return 2 * c.opts.CallTimeout }
+
+// pollUntilExit polls a started process until it exits (a result), a status
+// poll fails in a way that no retry mends (an error), or ctx ends (neither,
+// and what polling saw). A poll that times out or finds the agent away for
+// a moment is retried within ctx, for at most pollFailureLimit: one slow
+// answer is not the command's timeout.
+func (c *Client) pollUntilExit(ctx context.Context, pid int) (*ExecResult, pollState, error) {
+	w := pollState{start: time.Now()}
 	tm := c.timing()
 	timer := time.NewTimer(c.opts.ExecPoll.First(tm.spawnTime()))
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, c.execTimeout(pid, start, ctx.Err())
+			return nil, w, nil
 		case <-timer.C:
 		}
 		sent := time.Now()
 		st, err := c.ExecStatus(ctx, pid)
 		if err != nil {
-			// The connection's deadline is ctx's, and may fire a moment
-			// before ctx itself reports it.
-			if ctx.Err() != nil || errors.Is(err, ErrTimeout) {
-				return nil, c.execTimeout(pid, start, context.DeadlineExceeded)
+			if ctx.Err() != nil {
+				return nil, w, nil // ctx's end cut the poll
 			}
-			// The agent or libvirtd is away for a moment: the process may
-			// still be running, keep asking (exec_faults.go). Not when
-			// libvirt dropped a reply that was too large: the process had
-			// exited (only then does the agent send its output), its status
-			// is gone, and libvirt stays away until the agent restarts.
+			// The agent or libvirtd is away for a moment, or one answer was
+			// slow: the process may still be running, keep asking
+			// (exec_faults.go). Not when libvirt dropped a reply that was
+			// too large: the process had exited (only then does the agent
+			// send its output), its status is gone, and libvirt stays away
+			// until the agent restarts.
+			if w.failingSince.IsZero() {
+				w.failingSince = sent
+			}
 			if pollFailureIsTransient(err) && !replyTooLarge(err) {
+				if failing := time.Since(w.failingSince); failing >= c.pollFailureLimit() {
+					return nil, w, fmt.Errorf("no status poll answered for %s, the last: %w", failing.Round(time.Millisecond), err)
+				}
+				w.pollErr = err
 				timer.Reset(transientPollPause)
 				continue
 			}
-			return nil, execLost(pid, err)
+			return nil, w, execLost(pid, err)
 		}
 		if len(st.Stdout)+len(st.Stderr) < 4096 {
 			tm.polled(time.Since(sent)) // a small reply: a plain round trip
 		}
 		if st.Exited {
-			return &ExecResult{PID: pid, ExecStatus: *st, Duration: time.Since(start)}, nil
+			return &ExecResult{PID: pid, ExecStatus: *st, Duration: time.Since(w.start)}, w, nil
 		}
-		timer.Reset(c.opts.ExecPoll.Next(time.Since(start)))
+		w.lastRunning, w.pollErr, w.failingSince = time.Now(), nil, time.Time{}
+		timer.Reset(c.opts.ExecPoll.Next(time.Since(w.start)))
 	}
+}
+
+// seen says, for messages, what polling last knew of the process.
+func (w pollState) seen() string {
+	ran := time.Since(w.start).Round(time.Millisecond)
+	switch {
+	case w.pollErr == nil && w.lastRunning.IsZero():
+		return fmt.Sprintf("its status was not asked for yet after %s", ran)
+	case w.pollErr == nil:
+		return fmt.Sprintf("it was still running after %s", ran)
+	case w.lastRunning.IsZero():
+		return fmt.Sprintf("no status poll answered in %s; the last failed: %s", ran, briefly(w.pollErr))
+	}
+	return fmt.Sprintf("it was last seen running %s in; the status polls since failed, the last: %s",
+		w.lastRunning.Sub(w.start).Round(time.Millisecond), briefly(w.pollErr))
+}
+
+// briefly is an error's message without the guest and command that the
+// message it goes into names already.
+func briefly(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	switch {
+	case e.Kind == nil:
+		return fmt.Sprint(e.Err)
+	case e.Err == nil || e.Err.Error() == e.Kind.Error():
+		return e.Kind.Error()
+	}
+	return fmt.Sprintf("%v: %v", e.Kind, e.Err)
 }
 
 // replyTooLarge: libvirt read 10 MiB of an agent reply without finding its
@@ -205,27 +270,9 @@ func replyTooLarge(err error) bool {
 	return strings.Contains(err.Error(), "No complete agent response")
 }
 
-func (c *Client) execTimeout(pid int, start time.Time, cause error) error {
-	e := newError(c.t.Target(), "guest-exec-status", ErrTimeout, cause)
+func (c *Client) execTimeout(pid int, w pollState) error {
+	e := newError(c.t.Target(), "guest-exec-status", ErrTimeout, context.DeadlineExceeded)
 	e.About = "PID " + strconv.Itoa(pid)
-	e.Hint = fmt.Sprintf("the process was still running after %s and was left running in the guest", time.Since(start).Round(time.Millisecond))
+	e.Hint = w.seen() + "; it was left running in the guest"
 	return e
-}
-
-// KillProcess sends SIGKILL to a process the agent started (after a
-// timeout), with the kill built into the guest's /bin/sh (minimal guests have
-// no kill program), and reaps it so the agent forgets it. It fails on guests
-// without a POSIX shell, or when guest-exec is not allowed.
-func (c *Client) KillProcess(ctx context.Context, pid int) error {
-	ctx, cancel := c.bounded(ctx)
-	defer cancel()
-	res, err := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", "kill -KILL " + strconv.Itoa(pid)}})
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("kill -KILL %d exited %d: %s", pid, res.ExitCode, bytes.TrimSpace(res.Stderr)))
-	}
-	_, _ = c.ExecStatus(ctx, pid) // reap; the process may take a moment to die
-	return nil
 }

@@ -16,9 +16,10 @@ var ErrOutcomeUnknown = errors.New("the command's outcome is unknown")
 const transientPollPause = 500 * time.Millisecond
 
 // pollFailureIsTransient: failures after which polling a running command's
-// status may still succeed.
+// status may still succeed. A poll that timed out is one: the answer was
+// slow, which says nothing about the command.
 func pollFailureIsTransient(err error) bool {
-	return errors.Is(err, ErrConnection) || errors.Is(err, ErrAgentUnavailable)
+	return errors.Is(err, ErrConnection) || errors.Is(err, ErrAgentUnavailable) || errors.Is(err, ErrTimeout)
 }
 
 // execLost marks a status failure that means the agent no longer knows the

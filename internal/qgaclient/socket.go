@@ -79,7 +79,13 @@ func (t *socketTransport) Run(ctx context.Context, command string, args any) (js
 	case <-ctx.Done():
 		return nil, newError(t.Target(), command, ErrTimeout, fmt.Errorf("waiting for the channel, busy with another command: %w", ctx.Err()))
 	}
-	defer func() { <-ch.lock }()
+	defer func() {
+		// Every outcome (success, agent error, timeout, cancel, failed sync)
+		// re-arms the idle close: a command that failed must not keep the
+		// socket from other clients for the life of this process.
+		ch.touch()
+		<-ch.lock
+	}()
 
 	raw, err := ch.run(ctx, command, args)
 	if err != nil {
@@ -114,15 +120,8 @@ func (ch *socketChannel) run(ctx context.Context, command string, args any) (jso
 	if err := ch.ensureSynced(ctx); err != nil {
 		return nil, err
 	}
-	// A cancelled context must interrupt a blocked read, not only a deadline.
-	conn := ch.conn
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	if d, ok := ctx.Deadline(); ok {
-		ch.conn.SetDeadline(d)
-	} else {
-		ch.conn.SetDeadline(time.Time{})
-	}
+	deadline, _ := ctx.Deadline() // zero: none
+	defer interruptOn(ctx, ch.conn, deadline)()
 	if _, err := ch.conn.Write(req); err != nil {
 		ch.reset()
 		return nil, err
@@ -141,7 +140,6 @@ func (ch *socketChannel) run(ctx context.Context, command string, args any) (jso
 		}
 		return nil, err
 	}
-	ch.touch()
 	return decodeReply(frame)
 }
 
@@ -195,10 +193,7 @@ func (ch *socketChannel) ensureSynced(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	conn := ch.conn
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	conn.SetDeadline(deadline)
+	defer interruptOn(ctx, ch.conn, deadline)()
 
 	id := syncCounter.Add(1)
 	msg, _ := json.Marshal(request{Execute: "guest-sync-delimited", Arguments: map[string]int64{"id": id}})
@@ -235,6 +230,29 @@ func (ch *socketChannel) syncFailed(err error) error {
 	return err
 }
 
+// interruptOn sets the connection's deadline for one caller's I/O and makes
+// ctx's end (a cancel, not only its deadline) interrupt that I/O. The
+// returned release must run before the connection is handed to the next
+// caller: when ctx ended just as the I/O completed, the interrupt is already
+// under way in another goroutine, and release waits for it. Without the
+// wait, it could land after the next caller set its own deadline and cut
+// that caller's command (TestSocketLateDeadlineDoesNotCutNextCommand).
+// The deadline is set before the interrupt is armed, so that an interrupt
+// for an already ended ctx is not overwritten by it.
+func interruptOn(ctx context.Context, conn net.Conn, deadline time.Time) (release func()) {
+	conn.SetDeadline(deadline)
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(interrupted)
+		conn.SetDeadline(time.Now())
+	})
+	return func() {
+		if !stop() {
+			<-interrupted
+		}
+	}
+}
+
 // reset drops the connection; the next command reconnects and resyncs.
 func (ch *socketChannel) reset() {
 	if ch.conn != nil {
@@ -243,7 +261,8 @@ func (ch *socketChannel) reset() {
 	ch.conn, ch.frames, ch.synced = nil, nil, false
 }
 
-// touch arms the idle timer that frees the socket for other clients.
+// touch arms the idle timer that frees the socket for other clients. The
+// caller holds ch.lock.
 func (ch *socketChannel) touch() {
 	ch.lastUsed = time.Now()
 	if ch.idle == nil {
@@ -257,7 +276,7 @@ func (ch *socketChannel) closeIfIdle() {
 	select {
 	case ch.lock <- struct{}{}:
 	default:
-		return // in use; the command's touch re-arms the timer
+		return // in use; the command re-arms the timer when it ends, whatever its outcome
 	}
 	defer func() { <-ch.lock }()
 	if time.Since(ch.lastUsed) >= socketIdleClose {

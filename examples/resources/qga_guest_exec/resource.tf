@@ -10,14 +10,17 @@ resource "qga_guest_exec" "hostname" {
   }
 }
 
-# Feed a secret on stdin, and clean up on destroy.
+# Feed a secret on stdin, and clean up on destroy. input_wo (Terraform or
+# OpenTofu 1.11 and later) keeps it out of the plan and the state; `input`
+# would store it in the state, marked sensitive.
 resource "qga_guest_exec" "token" {
-  agent_socket = "/var/lib/qemu/web2-qga.sock"
-  path         = "/bin/sh"
-  args         = ["-c", "umask 077; cat > /etc/app/token"]
-  input        = var.app_token
-  destroy_path = "/bin/rm"
-  destroy_args = ["-f", "/etc/app/token"]
+  agent_socket     = "/var/lib/qemu/web2-qga.sock"
+  path             = "/bin/sh"
+  args             = ["-c", "umask 077; cat > /etc/app/token"]
+  input_wo         = var.app_token
+  input_wo_version = 1 # bump to write a new token
+  destroy_path     = "/bin/rm"
+  destroy_args     = ["-f", "/etc/app/token"]
 }
 
 variable "app_token" {

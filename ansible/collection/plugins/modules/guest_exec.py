@@ -82,8 +82,10 @@ options:
     type: dict
   timeout:
     description:
-      - Seconds the command may run. When it runs longer, it is killed in the guest (C(kill -KILL)) and the task
-        fails.
+      - Seconds the command may run. When it runs longer, it is killed in the guest together with every process
+        it started (stopped with SIGSTOP, then sent SIGKILL, by one guest-exec of C(/bin/sh)), and the task fails
+        with a C(msg) that says how many processes were killed, or why none could be (for instance guest-exec
+        blocked in the agent, in which case the command keeps running).
     type: int
     default: 600
   creates:

@@ -1,0 +1,123 @@
+package qgaclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// guestProcesses lists the guest's processes that have arg, a unique
+// number such as 300.1234, as an argument (zombies have no arguments, so
+// they do not count). One grep reads every command line; its pattern,
+// with the dot in brackets, does not match its own.
+func guestProcesses(t *testing.T, c *qgaclient.Client, arg string) []string {
+	t.Helper()
+	pattern := strings.Replace(arg, ".", "[.]", 1)
+	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", `grep -lzx "$1" /proc/[0-9]*/cmdline 2>/dev/null; true`, "sh", pattern}})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("listing guest processes: %+v, %v", res, err)
+	}
+	return strings.Fields(string(res.Stdout))
+}
+
+// TestRunKillsProcessTree: a command that outlives its timeout is killed
+// with every process it started, on both transports, and the error says how
+// many processes were killed.
+func TestRunKillsProcessTree(t *testing.T) {
+	for _, tc := range transports(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := openReady(t, tc.target)
+			// The check for leftovers must see a live process, or its
+			// "none left" would prove nothing.
+			probe := fmt.Sprintf("300.%d7", time.Now().UnixNano()%1_000_000)
+			pid, err := c.ExecStart(ctx(t), qgaclient.ExecRequest{Path: "/bin/sleep", Args: []string{probe}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found := guestProcesses(t, c, probe); len(found) != 1 {
+				t.Fatalf("the leftover check found %v for a running sleep %s (PID %d)", found, probe, pid)
+			}
+			if k := c.KillTree(ctx(t), pid); k.Scope != qgaclient.KilledTree || len(k.Killed) != 1 {
+				t.Fatalf("killing the probe: %+v", k)
+			}
+			cases := []struct {
+				name   string
+				script string // $1 is the unique sleep argument
+				want   int    // processes killed; 0: at least 5
+			}{
+				{"children", `sleep "$1" & sleep "$1" & wait`, 3},
+				{"grandchildren", `sh -c 'sleep "$1" & sleep "$1" & wait' sh "$1" & wait`, 4},
+				// Forks all the time: the stop-then-scan must catch every one.
+				{"forking", `while :; do sleep "$1" & sleep 0.2; done`, 0},
+			}
+			for i, cc := range cases {
+				t.Run(cc.name, func(t *testing.T) {
+					arg := fmt.Sprintf("300.%d%d", time.Now().UnixNano()%1_000_000, i)
+					start := time.Now()
+					_, err := c.Run(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", cc.script, "sh", arg}}, 2*time.Second)
+					took := time.Since(start)
+					var stopped *qgaclient.StoppedError
+					if !errors.As(err, &stopped) || !errors.Is(err, qgaclient.ErrCommandTimeout) || !errors.Is(err, qgaclient.ErrTimeout) {
+						t.Fatalf("err = %v, want a *StoppedError for the timeout", err)
+					}
+					k := stopped.Kill
+					if k.Scope != qgaclient.KilledTree || cc.want > 0 && len(k.Killed) != cc.want || cc.want == 0 && len(k.Killed) < 5 || len(k.Alive) > 0 {
+						t.Fatalf("kill report %+v, want %d processes killed: %v", k, cc.want, err)
+					}
+					if want := fmt.Sprintf("killed %d processes", len(k.Killed)); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "timeout of 2s") {
+						t.Errorf("error %q does not say %q and the timeout", err, want)
+					}
+					if left := guestProcesses(t, c, arg); len(left) > 0 {
+						t.Fatalf("sleep %s still running in the guest as PIDs %v after: %v", arg, left, err)
+					}
+					t.Logf("Run returned after %s (timeout 2s), the kill took %s: %v", took.Round(time.Millisecond), k.Took.Round(time.Millisecond), err)
+				})
+			}
+		})
+	}
+}
+
+// TestRunReturnsResultWithinTimeout: a command that ends in time gives its
+// result, not an error.
+func TestRunReturnsResultWithinTimeout(t *testing.T) {
+	for _, tc := range transports(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := openReady(t, tc.target)
+			res, err := c.Run(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", "sleep 0.3; echo done"}}, 30*time.Second)
+			if err != nil || res.ExitCode != 0 || string(res.Stdout) != "done\n" {
+				t.Fatalf("%+v, %v", res, err)
+			}
+		})
+	}
+}
+
+// TestRunCancelledKillsToo: an interrupted run (ctx cancelled, e.g. Ctrl-C
+// in terraform) kills the command as well, and says it was stopped, not
+// that it timed out.
+func TestRunCancelledKillsToo(t *testing.T) {
+	for _, tc := range transports(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := openReady(t, tc.target)
+			arg := fmt.Sprintf("300.%d9", time.Now().UnixNano()%1_000_000)
+			cctx, cancel := context.WithCancel(ctx(t))
+			time.AfterFunc(1500*time.Millisecond, cancel)
+			_, err := c.Run(cctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", `sleep "$1" & wait`, "sh", arg}}, time.Minute)
+			var stopped *qgaclient.StoppedError
+			if !errors.As(err, &stopped) || errors.Is(err, qgaclient.ErrCommandTimeout) || !errors.Is(err, context.Canceled) || len(stopped.Kill.Killed) != 2 {
+				t.Fatalf("err = %v, want a cancelled *StoppedError with 2 processes killed", err)
+			}
+			if left := guestProcesses(t, c, arg); len(left) > 0 {
+				t.Fatalf("sleep %s still running after cancel: %v", arg, left)
+			}
+			t.Log(err)
+		})
+	}
+}
