@@ -91,7 +91,7 @@ func TestFaultApplyGuestReboots(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      faultConfig(env.URI, domain, "(sleep 2; /bin/busybox reboot -f) >/dev/null 2>&1 & sleep 60; echo never"),
-				ExpectError: regexp.MustCompile(`(?s)Command did not finish.*` + domain),
+				ExpectError: regexp.MustCompile(`(?s)Command outcome unknown.*` + domain + `.*runs\s+it\s+again`),
 			},
 			recoveredStep(env, domain, plancheck.ResourceActionUpdate),
 		},
@@ -110,7 +110,7 @@ func TestFaultApplyAgentKilled(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      faultConfig(env.URI, domain, "kill -9 $(cat /run/qga0/qemu-ga.pid); sleep 3; echo never"),
-				ExpectError: regexp.MustCompile(`(?s)Command did not finish.*` + domain),
+				ExpectError: regexp.MustCompile(`(?s)Command outcome unknown.*` + domain + `.*runs\s+it\s+again`),
 			},
 			recoveredStep(env, domain, plancheck.ResourceActionNoop),
 		},

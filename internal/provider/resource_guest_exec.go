@@ -238,6 +238,10 @@ func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequ
 	switch {
 	case errors.As(err, &stopped):
 		diags.AddError("Command did not finish", err.Error())
+	case errors.Is(err, qgaclient.ErrOutcomeUnknown):
+		// The agent restarted or the guest rebooted while the command ran:
+		// it is not recorded, so the next apply runs it again.
+		diags.AddError("Command outcome unknown", err.Error()+". The command is not recorded: the next apply runs it again.")
 	case err != nil:
 		agentError(diags, "running "+req.Path, err)
 	}
