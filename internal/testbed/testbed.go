@@ -321,3 +321,24 @@ func TransientGuest(t testing.TB, name string, channel bool) {
 	}
 	t.Cleanup(func() { _, _ = virsh("destroy", name) })
 }
+
+// The guest of Blocked: a domain of its own whose agents block commands the
+// way distributions ship them.
+const (
+	BlockedDomain = "qga-blocked"
+	// RHELBlockedCommands are what RHEL's qemu-guest-agent package (and
+	// CentOS, AlmaLinux, Rocky) disables by default in /etc/sysconfig/qemu-ga.
+	RHELBlockedCommands = "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,guest-file-write,guest-file-seek,guest-file-flush"
+	// SSHKeyCommands are the ssh-key commands, which the Windows agent lacks.
+	SSHKeyCommands = "guest-ssh-get-authorized-keys,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+)
+
+// Blocked brings up (once per process; the domain stays up for the other
+// packages, and make test takes it down) the domain qga-blocked: through
+// libvirt its agent blocks RHELBlockedCommands, like a RHEL guest; on the
+// direct socket (Env.Socket) its agent blocks SSHKeyCommands, like a Windows
+// guest, and can do everything else (the tests read the guest through it).
+func Blocked(t testing.TB) Env {
+	t.Helper()
+	return Extra(t, BlockedDomain, "qga0_args=--block-rpcs="+RHELBlockedCommands+" qga1_args=--block-rpcs="+SSHKeyCommands)
+}
