@@ -159,7 +159,11 @@ wait_for "the session guest's agent" "$QGA_TESTBED_WAIT" "$state/console.log" pi
 echo "QGA_TEST_SESSION_USER=$user"
 echo "QGA_TEST_SESSION_HOME=$home"
 echo "QGA_TEST_SESSION_DOMAIN=$domain"
-echo "QGA_TEST_TCP_URI=qemu+tcp://127.0.0.1:$tcp_port/session"
-echo "QGA_TEST_TLS_URI=qemu+tls://localhost:$tls_port/session?pkipath=$pki/client"
+# On libvirt's default ports the URIs name none, as users write them.
+tcp_host=127.0.0.1 tls_host=localhost
+[ "$tcp_port" = 16509 ] || tcp_host+=":$tcp_port"
+[ "$tls_port" = 16514 ] || tls_host+=":$tls_port"
+echo "QGA_TEST_TCP_URI=qemu+tcp://$tcp_host/session"
+echo "QGA_TEST_TLS_URI=qemu+tls://$tls_host/session?pkipath=$pki/client"
 echo "QGA_TEST_PKI=$pki/client"
 echo "QGA_TEST_PKI_OTHER=$pki/other"

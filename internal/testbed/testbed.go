@@ -150,8 +150,8 @@ type SessionEnv struct {
 	User     string // the non-root user whose qemu:///session it is
 	Home     string // that user's home directory
 	Domain   string // the guest's domain in that daemon
-	TCPURI   string // qemu+tcp://127.0.0.1:PORT/session
-	TLSURI   string // qemu+tls://localhost:PORT/session?pkipath=PKI
+	TCPURI   string // qemu+tcp://127.0.0.1/session (:PORT when not the default)
+	TLSURI   string // qemu+tls://localhost/session?pkipath=PKI (:PORT when not the default)
 	PKI      string // the test client's pkipath: cacert.pem, clientcert.pem, clientkey.pem
 	OtherPKI string // the same files from a CA that libvirtd does not trust
 }
