@@ -21,7 +21,8 @@ description:
     agent's file commands) and, when it is the hash given, sets nothing and reports C(changed=false); a task
     with a fixed hash is idempotent. A plain-text password (I(crypted=false)) cannot be compared, so it is set
     on every run and always reported as changed. When C(/etc/shadow) cannot be read (file commands disabled,
-    not a Linux guest), the hash is set and reported as changed, with a warning.
+    as RHEL's qemu-guest-agent ships them, or not a Linux guest), the hash is set and reported as changed on
+    every run, with a warning that names the disabled command.
   - To make a task with a plain-text secret idempotent, hash it on the controller with the C(password_hash) filter
     and a fixed salt, and pass I(crypted=true) (see the examples).
   - The password never appears in the task's output, C(invocation) included, at any verbosity.
