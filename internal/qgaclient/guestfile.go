@@ -1,0 +1,406 @@
+package qgaclient
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Files managed whole: PutFile replaces a guest file atomically with the
+// given content, mode and owner; StatFile tells what is there (with the
+// guest's own sha256, so a large file need not be read back); RemoveFile
+// removes it. All three need guest-exec besides guest-file-*: the agent
+// has no rename, chmod, chown or stat. The scripts, and who may write
+// where: guestfile_scripts.go.
+
+// FileInfo is what StatFile found at a path.
+type FileInfo struct {
+	Exists bool
+	// Type is stat's name for it: "regular file", "regular empty file",
+	// "directory", "symbolic link", ...
+	Type         string
+	Size         int64
+	Mode         uint32 // permission bits, with setuid, setgid and sticky
+	UID, GID     int
+	Owner, Group string // names; "UNKNOWN" for an id without one
+	SHA256       string // hex, for a regular file when asked
+}
+
+// Regular says whether the path holds a regular file.
+func (f *FileInfo) Regular() bool { return strings.HasPrefix(f.Type, "regular") }
+
+// DefaultFileMode is the mode PutFile gives a new file when none is asked.
+const DefaultFileMode = 0o644
+
+// PutFileRequest is a whole file to put in the guest.
+type PutFileRequest struct {
+	Path    string // absolute
+	Content []byte
+	// Mode, when set, is the file's mode; else an existing file keeps its
+	// own and a new one gets DefaultFileMode.
+	Mode *uint32
+	// Owner and Group (names or numeric ids), when set, own the file; else
+	// an existing file keeps its owner and group, and a new one belongs to
+	// whoever writes it (root, or the owner of the directory: see
+	// guestfile_scripts.go).
+	Owner, Group string
+	// CreateDirectories creates missing directories (root's, mode 755).
+	CreateDirectories bool
+}
+
+// PutFileResult says what PutFile did.
+type PutFileResult struct {
+	SHA256  string // of the content
+	Created bool   // there was no file before
+	// AsUser is the uid the names were changed as, when the directory is
+	// another user's (-1: as root).
+	AsUser int
+}
+
+// ErrUnsafeDirectory: PutFile or RemoveFile refused a directory that a
+// user other than root and the directory's owner could change.
+var ErrUnsafeDirectory = errors.New("the directory is not safe to write in as root")
+
+// accountName: what chown accepts and cannot mistake for an option.
+var accountName = regexp.MustCompile(`^([0-9]+|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?)$`)
+
+// checkGuestPath refuses paths the scripts must not get: relative, not
+// clean, "/", or holding NUL.
+func checkGuestPath(p string) error {
+	switch {
+	case p == "" || !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("path %q is not absolute", p)
+	case strings.ContainsRune(p, 0):
+		return fmt.Errorf("path %q holds a NUL byte", p)
+	case path.Clean(p) != p:
+		return fmt.Errorf("path %q is not clean: write %q", p, path.Clean(p))
+	case p == "/":
+		return errors.New(`path "/" is not a file`)
+	}
+	return nil
+}
+
+// CheckPutFile checks a request without the guest: what a plan can refuse.
+func CheckPutFile(req PutFileRequest) error {
+	if err := checkGuestPath(req.Path); err != nil {
+		return err
+	}
+	if req.Mode != nil && *req.Mode > 0o7777 {
+		return fmt.Errorf("mode %#o is not a file mode (at most 07777)", *req.Mode)
+	}
+	for what, name := range map[string]string{"owner": req.Owner, "group": req.Group} {
+		if name != "" && !accountName.MatchString(name) {
+			return fmt.Errorf("%s %q is not a user or group name or a numeric id", what, name)
+		}
+	}
+	return nil
+}
+
+// randomName is 16 random hex digits.
+func randomName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	return hex.EncodeToString(b[:])
+}
+
+// runScript runs one of the file scripts and returns its stdout; a failure
+// names the script's job and the path.
+func (c *Client) runScript(ctx context.Context, job, p, script string, args ...string) (string, error) {
+	if err := c.Require(ctx, "guest-exec", "guest-exec-status"); err != nil {
+		return "", withAbout(err, fmt.Sprintf("%s %q (guest-exec is needed for it)", job, p))
+	}
+	res, err := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: append([]string{"-c", script, "qga-file"}, args...)})
+	if err != nil {
+		return "", withAbout(err, fmt.Sprintf("%s %q", job, p))
+	}
+	if res.ExitCode != 0 || res.Signal != 0 {
+		return "", newError(c.t.Target(), "guest-exec", ErrAgentFailed,
+			fmt.Errorf("%s %q failed (exit %d): %s", job, p, res.ExitCode, strings.TrimSpace(string(res.Stderr))))
+	}
+	return string(res.Stdout), nil
+}
+
+// StatFile tells what is at p, with the sha256 of a regular file when hash
+// is set (computed in the guest).
+func (c *Client) StatFile(ctx context.Context, p string, hash bool) (*FileInfo, error) {
+	if err := checkGuestPath(p); err != nil {
+		return nil, newError(c.t.Target(), "guest-exec", nil, err)
+	}
+	h := ""
+	if hash {
+		h = "hash"
+	}
+	out, err := c.runScript(ctx, "looking at", p, statFileScript, p, h)
+	if err != nil {
+		return nil, err
+	}
+	info, err := parseStat(out)
+	if err != nil {
+		return nil, newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("looking at %q: %w", p, err))
+	}
+	return info, nil
+}
+
+func parseStat(out string) (*FileInfo, error) {
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	switch {
+	case len(lines) == 1 && lines[0] == "absent":
+		return &FileInfo{}, nil
+	case len(lines) == 1 && lines[0] == "link":
+		return &FileInfo{Exists: true, Type: "symbolic link"}, nil
+	case len(lines) < 7:
+		return nil, fmt.Errorf("unexpected answer %q", out)
+	}
+	size, err1 := strconv.ParseInt(lines[1], 10, 64)
+	mode, err2 := strconv.ParseUint(lines[2], 8, 32)
+	uid, err3 := strconv.Atoi(lines[3])
+	gid, err4 := strconv.Atoi(lines[4])
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return nil, fmt.Errorf("unexpected answer %q: %w", out, err)
+	}
+	info := &FileInfo{Exists: true, Type: lines[0], Size: size, Mode: uint32(mode), UID: uid, GID: gid, Owner: lines[5], Group: lines[6]}
+	if len(lines) > 7 {
+		sum, _, _ := strings.Cut(lines[7], " ")
+		if len(sum) != 64 {
+			return nil, fmt.Errorf("unexpected sha256 line %q", lines[7])
+		}
+		info.SHA256 = sum
+	}
+	return info, nil
+}
+
+// putPlan is what the prepare script found.
+type putPlan struct {
+	noDir       bool
+	asRoot      bool
+	uid, gid    int    // the user, when not as root
+	refuse      string // why, when refused
+	refuseLevel int
+	target      string // absent, link, dir, file
+	mode        uint32 // of the existing file
+	fileUID     int
+	fileGID     int
+	staged      bool
+}
+
+func parsePutPlan(out string) (putPlan, error) {
+	var pl putPlan
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "nodir" {
+		pl.noDir = true
+		return pl, nil
+	}
+	bad := fmt.Errorf("unexpected answer %q", out)
+	t := strings.Fields(lines[0])
+	switch {
+	case len(t) == 2 && t[0] == "trust" && t[1] == "root":
+		pl.asRoot = true
+	case len(t) == 4 && t[0] == "trust" && t[1] == "user":
+		var err1, err2 error
+		pl.uid, err1 = strconv.Atoi(t[2])
+		pl.gid, err2 = strconv.Atoi(t[3])
+		if err1 != nil || err2 != nil {
+			return pl, bad
+		}
+	case len(t) == 3 && t[0] == "refuse":
+		n, err := strconv.Atoi(t[2])
+		if err != nil {
+			return pl, bad
+		}
+		pl.refuse, pl.refuseLevel = t[1], n
+		return pl, nil
+	default:
+		return pl, bad
+	}
+	if len(lines) < 2 {
+		return pl, bad
+	}
+	f := strings.Fields(lines[1])
+	switch {
+	case len(f) == 1 && (f[0] == "absent" || f[0] == "link" || f[0] == "dir"):
+		pl.target = f[0]
+	case len(f) == 4 && f[0] == "file":
+		mode, err1 := strconv.ParseUint(f[1], 8, 32)
+		uid, err2 := strconv.Atoi(f[2])
+		gid, err3 := strconv.Atoi(f[3])
+		if errors.Join(err1, err2, err3) != nil {
+			return pl, bad
+		}
+		pl.target, pl.mode, pl.fileUID, pl.fileGID = "file", uint32(mode), uid, gid
+	default:
+		return pl, bad
+	}
+	pl.staged = len(lines) > 2 && lines[2] == "staged"
+	if !pl.asRoot && !pl.staged {
+		return pl, bad
+	}
+	return pl, nil
+}
+
+// ancestor is the directory n levels above dir.
+func ancestor(dir string, n int) string {
+	for ; n > 0 && dir != "/"; n-- {
+		dir = path.Dir(dir)
+	}
+	return dir
+}
+
+// refusal explains a refused directory and what to change.
+func refusal(dir, why string) error {
+	switch why {
+	case "writable-by-group-or-others":
+		why = "is writable by a group or by everyone (and is not a root-owned sticky directory like /tmp)"
+	case "owned-by-two-users":
+		why = "belongs to one user while a directory below it belongs to another"
+	case "owner-has-no-account":
+		why = "belongs to a uid that has no account in the guest"
+	}
+	return fmt.Errorf("%w: directory %q %s, so another user could redirect a write made there; "+
+		"make it writable by its owner only, or put the file elsewhere", ErrUnsafeDirectory, dir, why)
+}
+
+// PutFile replaces the file at req.Path with req.Content, atomically: the
+// content goes to a new file in the same directory, which gets its mode and
+// owner and is then renamed over the old one, so a reader in the guest sees
+// the old file or the new one, never part of one, and a failure leaves the
+// old file as it was (and no temporary file).
+func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResult, error) {
+	if err := CheckPutFile(req); err != nil {
+		return nil, newError(c.t.Target(), "guest-file-write", nil, err)
+	}
+	p, dir := req.Path, path.Dir(req.Path)
+	fail := func(err error) error {
+		e := newError(c.t.Target(), "guest-exec", nil, err)
+		e.About = fmt.Sprintf("file %q", p)
+		return e
+	}
+	if err := c.Require(ctx, "guest-file-open", "guest-file-write", "guest-file-close"); err != nil {
+		return nil, withAbout(err, fmt.Sprintf("writing %q", p))
+	}
+	staging := "/tmp/qga-put-" + randomName()
+	mk := "0"
+	if req.CreateDirectories {
+		mk = "1"
+	}
+	out, err := c.runScript(ctx, "preparing to write", p, preparePutScript, p, dir, mk, staging)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := parsePutPlan(out)
+	switch {
+	case err != nil:
+		return nil, fail(err)
+	case pl.noDir:
+		return nil, fail(fmt.Errorf("directory %q does not exist: create it first, or ask for missing directories to be created", dir))
+	case pl.refuse != "":
+		return nil, fail(refusal(ancestor(dir, pl.refuseLevel), pl.refuse))
+	case pl.target == "dir":
+		return nil, fail(errors.New("it is a directory"))
+	}
+	mode := uint32(DefaultFileMode)
+	switch {
+	case req.Mode != nil:
+		mode = *req.Mode
+	case pl.target == "file":
+		mode = pl.mode
+	}
+	sum := sha256.Sum256(req.Content)
+	res := &PutFileResult{SHA256: hex.EncodeToString(sum[:]), Created: pl.target == "absent", AsUser: -1}
+	tmp := path.Join(dir, ".qga-put-"+randomName())
+	modeArg := fmt.Sprintf("%04o", mode)
+	if pl.asRoot {
+		owner, group := req.Owner, req.Group
+		if pl.target == "file" {
+			owner = cmp.Or(owner, strconv.Itoa(pl.fileUID))
+			group = cmp.Or(group, strconv.Itoa(pl.fileGID))
+		}
+		own := cmp.Or(owner, "0")
+		if group != "" {
+			own += ":" + group
+		}
+		// The agent creates tmp itself (O_EXCL: its name is new and
+		// unguessable) in a directory only root can change.
+		if err := c.WriteFile(ctx, tmp, req.Content); err != nil {
+			c.removeQuietly(ctx, tmp)
+			return nil, err
+		}
+		if _, err := c.runScript(ctx, "installing", p, finishPutRootScript, tmp, p, modeArg, own); err != nil {
+			c.removeQuietly(ctx, tmp)
+			return nil, err
+		}
+		return res, nil
+	}
+	// Another user may change names here: that user does the work.
+	res.AsUser = pl.uid
+	user := strconv.Itoa(pl.uid)
+	switch {
+	case req.Owner != "" && req.Owner != user && !c.isUser(ctx, req.Owner, pl.uid):
+		c.removeQuietly(ctx, staging)
+		return nil, fail(fmt.Errorf("directory %q belongs to uid %d, so qga writes there as that user, who cannot give the file to %q: "+
+			"leave owner unset, or put the file in a directory only root can change", dir, pl.uid, req.Owner))
+	case pl.target == "file" && pl.fileUID != pl.uid && req.Owner == "":
+		c.removeQuietly(ctx, staging)
+		return nil, fail(fmt.Errorf("it belongs to uid %d, but directory %q belongs to uid %d, so qga writes there as that user and the file would become theirs: "+
+			"set owner to that user to accept it", pl.fileUID, dir, pl.uid))
+	}
+	group := req.Group
+	if group == "" && pl.target == "file" {
+		group = strconv.Itoa(pl.fileGID)
+	}
+	if err := c.WriteFile(ctx, staging+"/f", req.Content); err != nil {
+		c.removeQuietly(ctx, staging)
+		return nil, err
+	}
+	if _, err := c.runScript(ctx, "installing", p, finishPutUserScript, staging, p, modeArg, group, user, strconv.Itoa(pl.gid), tmp); err != nil {
+		c.removeQuietly(ctx, staging)
+		return nil, err
+	}
+	return res, nil
+}
+
+// isUser says whether name is the account of uid in the guest.
+func (c *Client) isUser(ctx context.Context, name string, uid int) bool {
+	out, err := c.runScript(ctx, "looking up user", name, guestFilePath+`id -u -- "$1"`, name)
+	return err == nil && strings.TrimSpace(out) == strconv.Itoa(uid)
+}
+
+// removeQuietly removes a temporary file or staging directory of ours on an
+// error path, whatever ctx says.
+func (c *Client) removeQuietly(ctx context.Context, p string) {
+	ctx, cancel := c.bounded(context.WithoutCancel(ctx))
+	defer cancel()
+	_, _ = c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}})
+}
+
+// RemoveFile removes the file (or symlink) at p; a missing file is no
+// error (removed says whether there was one). A directory is refused.
+func (c *Client) RemoveFile(ctx context.Context, p string) (removed bool, err error) {
+	if err := checkGuestPath(p); err != nil {
+		return false, newError(c.t.Target(), "guest-exec", nil, err)
+	}
+	out, err := c.runScript(ctx, "removing", p, removeFileScript, p, path.Dir(p))
+	if err != nil {
+		return false, err
+	}
+	f := strings.Fields(out)
+	switch {
+	case len(f) == 1 && f[0] == "removed":
+		return true, nil
+	case len(f) == 1 && f[0] == "absent":
+		return false, nil
+	case len(f) == 1 && f[0] == "dir":
+		return false, newError(c.t.Target(), "guest-exec", nil, fmt.Errorf("%q is a directory: qga removes files only", p))
+	case len(f) == 3 && f[0] == "refuse":
+		n, _ := strconv.Atoi(f[2])
+		return false, newError(c.t.Target(), "guest-exec", nil, refusal(ancestor(path.Dir(p), n), f[1]))
+	}
+	return false, newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("removing %q: unexpected answer %q", p, out))
+}
