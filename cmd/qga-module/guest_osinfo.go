@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -19,15 +21,15 @@ type osInfoArgs struct {
 	connectionArgs `mapstructure:",squash"`
 }
 
-var guestOSInfoModule = &module{
+var guestOSInfoModule = &ansible.Module{
 	Name: "guest_osinfo",
-	Spec: withConnectionOptions(argSpec{}),
+	Spec: withConnectionOptions(ansible.ArgSpec{}),
 	Run:  runGuestOSInfo,
 }
 
-func runGuestOSInfo(ctx context.Context, req *request) (result, error) {
+func runGuestOSInfo(ctx context.Context, req *ansible.Request) (ansible.Result, error) {
 	var args osInfoArgs
-	if err := req.decode(&args); err != nil {
+	if err := req.Decode(&args); err != nil {
 		return nil, err
 	}
 	g, err := openGuest(ctx, args.connectionArgs)
@@ -87,12 +89,12 @@ func runGuestOSInfo(ctx context.Context, req *request) (result, error) {
 		switch {
 		case err == nil:
 		case unavailable(err):
-			req.warn("no %s facts: %v", part.name, err)
+			req.Warn("no %s facts: %v", part.name, err)
 		default:
 			return nil, fmt.Errorf("reading the guest's %s: %w", part.name, err)
 		}
 	}
-	return result{"changed": false, "ansible_facts": facts}, nil
+	return ansible.Result{"changed": false, "ansible_facts": facts}, nil
 }
 
 func osInfoFact(os *qgaclient.OSInfo) map[string]any {
@@ -117,23 +119,23 @@ func interfacesFact(ifaces []qgaclient.Interface) []map[string]any {
 	return out
 }
 
-// globalAddresses lists the addresses other hosts could reach the guest
-// on, leaving out loopback and link-local ones: what a later task (e.g.
-// add_host) usually wants.
-func globalAddresses(ifaces []qgaclient.Interface) (v4, v6 []string) {
-	v4, v6 = []string{}, []string{}
-	for _, iface := range ifaces {
-		for _, a := range iface.IPAddresses {
-			ip, err := netip.ParseAddr(a.Address)
-			if err != nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
-				continue
-			}
-			if ip.Is4() {
-				v4 = append(v4, ip.String())
-			} else {
-				v6 = append(v6, ip.String())
-			}
-		}
+// reachableAddresses is the filter of the qga_ipv4_addresses and
+// qga_ipv6_addresses facts: the addresses other hosts could reach the guest
+// on, leaving out loopback and link-local ones (guestrules' scopes), what a
+// later task (e.g. add_host) usually wants.
+var reachableAddresses = mustFilter(guestrules.AddressFilterSpec{
+	Scopes: []string{guestrules.ScopeGlobal, guestrules.ScopeSiteLocal}, ExcludeInterfaceNames: []string{},
+})
+
+func mustFilter(spec guestrules.AddressFilterSpec) guestrules.AddressFilter {
+	f, err := guestrules.NewAddressFilter(spec)
+	if err != nil {
+		panic(err)
 	}
-	return v4, v6
+	return f
+}
+
+func globalAddresses(ifaces []qgaclient.Interface) (v4, v6 []string) {
+	got := reachableAddresses.Apply(ifaces)
+	return got.IPv4, got.IPv6
 }

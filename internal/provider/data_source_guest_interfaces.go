@@ -2,8 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 var _ datasource.DataSourceWithConfigure = (*guestInterfacesDataSource)(nil)
@@ -113,64 +113,46 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 	if c == nil {
 		return
 	}
-	start := time.Now()
-	for pause := 500 * time.Millisecond; ; pause = min(pause*2, 5*time.Second) {
-		ifaces, err := c.Interfaces(ctx)
-		if err != nil {
-			agentError(&resp.Diagnostics, "reading the guest's network interfaces", err)
-			return
-		}
-		m.Interfaces, m.Addresses = filterInterfaces(ifaces, family, m.IncludeLoopback.ValueBool())
-		if !m.WaitForAddress.ValueBool() || len(m.Addresses) > 0 {
-			break
-		}
-		if time.Since(start) > wait {
-			resp.Diagnostics.AddError("No address appeared",
-				fmt.Sprintf("%s: no %s address appeared within %s (interfaces: %s). Check the guest's network configuration, or raise wait_timeout.",
-					c.Target(), family, wait, interfaceNames(ifaces)))
-			return
-		}
-		tflog.Debug(ctx, "waiting for a guest address", map[string]any{"waited": time.Since(start).String()})
-		select {
-		case <-ctx.Done():
-			resp.Diagnostics.AddError("Cancelled", "waiting for a guest address: "+ctx.Err().Error())
-			return
-		case <-time.After(pause):
-		}
+	scopes := []string{guestrules.ScopeGlobal, guestrules.ScopeSiteLocal, guestrules.ScopeLinkLocal}
+	if m.IncludeLoopback.ValueBool() {
+		scopes = append(scopes, guestrules.ScopeLoopback)
 	}
+	filter, err := guestrules.NewAddressFilter(guestrules.AddressFilterSpec{Family: family, Scopes: scopes, ExcludeInterfaceNames: []string{}})
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid address filter", err.Error())
+		return
+	}
+	want := 0
+	if m.WaitForAddress.ValueBool() {
+		want = 1
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	got, err := guestrules.WaitForAddresses(wctx, c, filter, guestrules.AddressWait{Count: want, Progress: func(waited time.Duration, _ int) {
+		tflog.Debug(ctx, "waiting for a guest address", map[string]any{"waited": waited.String()})
+	}})
+	switch {
+	case errors.Is(err, guestrules.ErrAddressesNotReady):
+		resp.Diagnostics.AddError("No address appeared",
+			fmt.Sprintf("%s: %v. Check the guest's network configuration, or raise wait_timeout.", c.Target(), err))
+		return
+	case err != nil:
+		agentError(&resp.Diagnostics, "reading the guest's network interfaces", err)
+		return
+	}
+	m.Interfaces, m.Addresses = interfaceModels(got), got.All
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func filterInterfaces(ifaces []qgaclient.Interface, family string, loopback bool) ([]interfaceModel, []string) {
-	out := []interfaceModel{}
-	addrs := []string{}
-	for _, i := range ifaces {
-		if i.Name == "lo" && !loopback {
-			continue
-		}
-		im := interfaceModel{Name: i.Name, HardwareAddress: i.HardwareAddress, IPAddresses: []addressModel{}}
-		for _, a := range i.IPAddresses {
-			if family != "any" && a.Type != family {
-				continue
-			}
-			if !loopback && (a.Address == "::1" || strings.HasPrefix(a.Address, "127.")) {
-				continue
-			}
-			im.IPAddresses = append(im.IPAddresses, addressModel{Address: a.Address, Family: a.Type, Prefix: int64(a.Prefix)})
-			addrs = append(addrs, a.Address)
+// interfaceModels maps what the filter kept to the schema's form.
+func interfaceModels(got guestrules.Addresses) []interfaceModel {
+	out := make([]interfaceModel, 0, len(got.Interfaces))
+	for _, i := range got.Interfaces {
+		im := interfaceModel{Name: i.Name, HardwareAddress: i.HardwareAddress, IPAddresses: make([]addressModel, 0, len(i.Addresses))}
+		for _, a := range i.Addresses {
+			im.IPAddresses = append(im.IPAddresses, addressModel{Address: a.Address, Family: a.Family, Prefix: int64(a.Prefix)})
 		}
 		out = append(out, im)
 	}
-	return out, addrs
-}
-
-func interfaceNames(ifaces []qgaclient.Interface) string {
-	if len(ifaces) == 0 {
-		return "none"
-	}
-	names := make([]string, len(ifaces))
-	for i, x := range ifaces {
-		names[i] = x.Name
-	}
-	return strings.Join(names, ", ")
+	return out
 }
