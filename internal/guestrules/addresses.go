@@ -38,7 +38,7 @@ const (
 // guest's address wrong.
 var DefaultExcludedInterfaces = []string{
 	"docker*", "br-*", "veth*", "cni*", "flannel*", "cali*", "vxlan*", "tunl*",
-	"weave*", "kube-*", "cilium*", "lxcbr*", "lxdbr*", "virbr*", "podman*", "tailscale*", "zt*",
+	"weave*", "kube-*", "cilium*", "lxcbr*", "lxdbr*", "virbr*", "podman*",
 }
 
 // ScopeOf returns an address's scope; "" for one that is no usable address

@@ -39,7 +39,8 @@
 //     is -N as Ansible's command module shows it.
 //   - Addresses: the provider dropped loopback only, the modules also
 //     link-local and unspecified addresses. Both now go through one
-//     AddressFilter, each still asking for its own scopes.
+//     AddressFilter, which by default keeps global addresses only and
+//     leaves out the guest's own container and VM bridges (docker0, ...).
 //
 // The package talks to the guest only through *qgaclient.Client, and only
 // where a rule needs to (applying a key plan, running a command, waiting
