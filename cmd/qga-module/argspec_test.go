@@ -138,6 +138,7 @@ func TestSpecsMatchOptionStructs(t *testing.T) {
 	structs := map[string]any{
 		"guest_exec": &execArgs{}, "guest_ssh_keys": &sshKeysArgs{},
 		"guest_user_password": &userPasswordArgs{}, "guest_osinfo": &osInfoArgs{},
+		"guest_interfaces": &interfacesArgs{},
 	}
 	for _, mod := range collection.Modules {
 		name := mod.Name

@@ -26,6 +26,7 @@ type fakeAgent struct {
 	disabled map[string]bool     // commands reported as disabled
 	calls    map[string]int
 	exec     func(path string, args []string, env []string, stdin []byte) fakeExit
+	ifaces   []map[string]any // guest-network-get-interfaces' answer, when set
 	files    map[int64][]byte // open file handles
 	procs    map[int]fakeExit // started processes
 	nextID   int
@@ -179,6 +180,9 @@ func (a *fakeAgent) handle(command string, raw json.RawMessage) (any, *fakeAgent
 	case "guest-get-timezone":
 		return map[string]any{"zone": "UTC", "offset": 0}, nil
 	case "guest-network-get-interfaces":
+		if a.ifaces != nil {
+			return a.ifaces, nil
+		}
 		return []map[string]any{
 			{"name": "lo", "ip-addresses": []map[string]any{{"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}}},
 			{"name": "eth0", "hardware-address": "52:54:00:00:00:01", "ip-addresses": []map[string]any{

@@ -76,8 +76,11 @@ func runGuestOSInfo(ctx context.Context, req *ansible.Request) (ansible.Result, 
 		{"network interfaces", func(ctx context.Context) error {
 			ifaces, err := g.client.Interfaces(ctx)
 			if err == nil {
-				facts["qga_interfaces"] = interfacesFact(ifaces)
-				facts["qga_ipv4_addresses"], facts["qga_ipv6_addresses"] = globalAddresses(ifaces)
+				facts["qga_interfaces"] = interfacesFact(everyAddress.Apply(ifaces).Interfaces)
+				// The addresses other hosts can reach, as guest_interfaces
+				// and the provider's qga_guest_interfaces give them by default.
+				reachable := defaultAddresses.Apply(ifaces)
+				facts["qga_ipv4_addresses"], facts["qga_ipv6_addresses"] = reachable.IPv4, reachable.IPv6
 			}
 			return err
 		}},
@@ -107,25 +110,14 @@ func osInfoFact(os *qgaclient.OSInfo) map[string]any {
 	}
 }
 
-func interfacesFact(ifaces []qgaclient.Interface) []map[string]any {
-	out := []map[string]any{}
-	for _, iface := range ifaces {
-		addrs := []map[string]any{}
-		for _, a := range iface.IPAddresses {
-			addrs = append(addrs, map[string]any{"ip_address": a.Address, "ip_address_type": a.Type, "prefix": a.Prefix})
-		}
-		out = append(out, map[string]any{"name": iface.Name, "hardware_address": iface.HardwareAddress, "ip_addresses": addrs})
-	}
-	return out
-}
-
-// reachableAddresses is the filter of the qga_ipv4_addresses and
-// qga_ipv6_addresses facts: the addresses other hosts could reach the guest
-// on, leaving out loopback and link-local ones (guestrules' scopes), what a
-// later task (e.g. add_host) usually wants.
-var reachableAddresses = mustFilter(guestrules.AddressFilterSpec{
-	Scopes: []string{guestrules.ScopeGlobal, guestrules.ScopeSiteLocal}, ExcludeInterfaceNames: []string{},
-})
+var (
+	// everyAddress keeps every interface and usable address: the
+	// qga_interfaces fact is what the agent reports.
+	everyAddress = mustFilter(guestrules.AddressFilterSpec{Scopes: guestrules.Scopes, ExcludeInterfaceNames: []string{}})
+	// defaultAddresses is the filter's default: global addresses, no
+	// container or VM bridges of the guest's own.
+	defaultAddresses = mustFilter(guestrules.AddressFilterSpec{})
+)
 
 func mustFilter(spec guestrules.AddressFilterSpec) guestrules.AddressFilter {
 	f, err := guestrules.NewAddressFilter(spec)
@@ -133,9 +125,4 @@ func mustFilter(spec guestrules.AddressFilterSpec) guestrules.AddressFilter {
 		panic(err)
 	}
 	return f
-}
-
-func globalAddresses(ifaces []qgaclient.Interface) (v4, v6 []string) {
-	got := reachableAddresses.Apply(ifaces)
-	return got.IPv4, got.IPv6
 }

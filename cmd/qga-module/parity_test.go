@@ -158,3 +158,52 @@ func TestParityExec(t *testing.T) {
 		})
 	}
 }
+
+func TestParityAddresses(t *testing.T) {
+	tf := newTFProvider(t)
+	const typeName = "qga_guest_interfaces"
+	list := tftypes.List{ElementType: tftypes.String}
+	for _, c := range []struct {
+		name    string
+		ansible map[string]any
+		tf      map[string]tftypes.Value
+		fails   bool
+	}{
+		{"defaults", nil, nil, false},
+		{"scopes", map[string]any{"scope": []any{"site_local", "link_local"}}, map[string]tftypes.Value{"scope": tfStrings(list, []string{"site_local", "link_local"})}, false},
+		{"family", map[string]any{"address_family": "ipv6"}, map[string]tftypes.Value{"address_family": tfString("ipv6")}, false},
+		{"no exclusions", map[string]any{"exclude_interface_names": []any{}}, map[string]tftypes.Value{"exclude_interface_names": tfStrings(list, []string{})}, false},
+		{"own exclusions", map[string]any{"exclude_interface_names": []any{"eth*"}}, map[string]tftypes.Value{"exclude_interface_names": tfStrings(list, []string{"eth*"})}, false},
+		{"names", map[string]any{"interface_names": []any{"ens*"}}, map[string]tftypes.Value{"interface_names": tfStrings(list, []string{"ens*"})}, false},
+		{"mac", map[string]any{"hardware_address": "52:54:00:12:34:56"}, map[string]tftypes.Value{"hardware_address": tfString("52:54:00:12:34:56")}, false},
+		{"cidr", map[string]any{"cidr": []any{"2001:db8::/32"}}, map[string]tftypes.Value{"cidr": tfStrings(list, []string{"2001:db8::/32"})}, false},
+		{"bad mac", map[string]any{"hardware_address": "52:54"}, map[string]tftypes.Value{"hardware_address": tfString("52:54")}, true},
+		{"bad scope", map[string]any{"scope": []any{"universe"}}, map[string]tftypes.Value{"scope": tfStrings(list, []string{"universe"})}, true},
+		{"bad glob", map[string]any{"interface_names": []any{"eth["}}, map[string]tftypes.Value{"interface_names": tfStrings(list, []string{"eth["})}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := newFakeAgent(t)
+			a.ifaces = testbedLikeInterfaces
+			out := runTask(t, "AnsiballZ_guest_interfaces", interfacesTask(a, c.ansible))
+			attrs := map[string]tftypes.Value{"agent_socket": tfString(a.socket)}
+			for k, v := range c.tf {
+				attrs[k] = v
+			}
+			state, err := tf.readData(typeName, tf.dataObject(typeName, attrs))
+			if out.failed() != c.fails || (err != nil) != c.fails {
+				t.Fatalf("failed: Ansible %v (%s), Terraform %v; want %v", out.failed(), out.msg(), err, c.fails)
+			}
+			if c.fails {
+				return
+			}
+			facts, _ := out.Result["ansible_facts"].(map[string]any)
+			tfAddrs := tfList(t, attr(t, state, "addresses"))
+			var ipv4, ipv6 string
+			_ = attr(t, state, "ipv4_address").As(&ipv4)
+			_ = attr(t, state, "ipv6_address").As(&ipv6)
+			if got := stringList(t, facts["qga_addresses"]); !slices.Equal(got, tfAddrs) || facts["qga_ipv4_address"] != ipv4 || facts["qga_ipv6_address"] != ipv6 {
+				t.Errorf("Ansible %q %v %v, Terraform %q %q %q", got, facts["qga_ipv4_address"], facts["qga_ipv6_address"], tfAddrs, ipv4, ipv6)
+			}
+		})
+	}
+}

@@ -20,6 +20,8 @@ type tfProvider struct {
 	t       *testing.T
 	srv     tfprotov6.ProviderServer
 	schemas map[string]*tfprotov6.Schema
+	// dataSchemas are the data sources' schemas.
+	dataSchemas map[string]*tfprotov6.Schema
 }
 
 func newTFProvider(t *testing.T) *tfProvider {
@@ -33,7 +35,7 @@ func newTFProvider(t *testing.T) *tfProvider {
 	if err != nil || hasError(s.Diagnostics) {
 		t.Fatalf("schema: %v %v", err, s.Diagnostics)
 	}
-	p := &tfProvider{t: t, srv: srv, schemas: s.ResourceSchemas}
+	p := &tfProvider{t: t, srv: srv, schemas: s.ResourceSchemas, dataSchemas: s.DataSourceSchemas}
 	cfg := dynamic(t, s.Provider.ValueType(), nullObject(s.Provider.ValueType(), nil))
 	c, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.5.7", Config: cfg})
 	if err != nil || hasError(c.Diagnostics) {
@@ -113,6 +115,37 @@ func (p *tfProvider) value(typeName string, d *tfprotov6.DynamicValue) tftypes.V
 	return v
 }
 
+// dataObject builds a data source's configuration from the attributes
+// given; the others (and blocks) are null.
+func (p *tfProvider) dataObject(typeName string, attrs map[string]tftypes.Value) tftypes.Value {
+	return nullObject(p.dataSchemas[typeName].ValueType(), attrs)
+}
+
+// readData validates and reads a data source, as a plan does.
+func (p *tfProvider) readData(typeName string, config tftypes.Value) (tftypes.Value, error) {
+	ctx := context.Background()
+	typ := p.dataSchemas[typeName].ValueType()
+	v, err := p.srv.ValidateDataResourceConfig(ctx, &tfprotov6.ValidateDataResourceConfigRequest{TypeName: typeName, Config: dynamic(p.t, typ, config)})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := diagError(v.Diagnostics); err != nil {
+		return tftypes.Value{}, err
+	}
+	r, err := p.srv.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: dynamic(p.t, typ, config)})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := diagError(r.Diagnostics); err != nil {
+		return tftypes.Value{}, err
+	}
+	state, err := r.State.Unmarshal(typ)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return state, nil
+}
+
 // attr returns one attribute of an object value.
 func attr(t *testing.T, v tftypes.Value, name string) tftypes.Value {
 	t.Helper()
@@ -135,7 +168,10 @@ func tfStrings(typ tftypes.Type, list []string) tftypes.Value {
 }
 
 // tfStringSet is the set's elements.
-func tfStringSet(t *testing.T, v tftypes.Value) []string {
+func tfStringSet(t *testing.T, v tftypes.Value) []string { return tfList(t, v) }
+
+// tfList is the elements of a list or set of strings.
+func tfList(t *testing.T, v tftypes.Value) []string {
 	t.Helper()
 	var elems []tftypes.Value
 	if err := v.As(&elems); err != nil {
