@@ -26,6 +26,7 @@ type fakeAgent struct {
 	disabled map[string]bool     // commands reported as disabled
 	calls    map[string]int
 	exec     func(path string, args []string, env []string, stdin []byte) fakeExit
+	ifaces   []map[string]any // guest-network-get-interfaces' answer, when set
 	files    map[int64][]byte // open file handles
 	procs    map[int]fakeExit // started processes
 	nextID   int
@@ -34,6 +35,7 @@ type fakeAgent struct {
 // fakeExit is how a fake command ends; Running keeps it running forever.
 type fakeExit struct {
 	Code           int
+	Signal         int // killed by this signal
 	Stdout, Stderr string
 	Running        bool
 }
@@ -178,6 +180,9 @@ func (a *fakeAgent) handle(command string, raw json.RawMessage) (any, *fakeAgent
 	case "guest-get-timezone":
 		return map[string]any{"zone": "UTC", "offset": 0}, nil
 	case "guest-network-get-interfaces":
+		if a.ifaces != nil {
+			return a.ifaces, nil
+		}
 		return []map[string]any{
 			{"name": "lo", "ip-addresses": []map[string]any{{"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}}},
 			{"name": "eth0", "hardware-address": "52:54:00:00:00:01", "ip-addresses": []map[string]any{
@@ -211,14 +216,14 @@ func (a *fakeAgent) handle(command string, raw json.RawMessage) (any, *fakeAgent
 				keys = append(keys, k)
 			}
 		}
-		a.keys[args.Username] = nonNil(keys)
+		a.keys[args.Username] = append([]string{}, keys...)
 		return map[string]any{}, nil
 	case "guest-ssh-remove-authorized-keys":
 		keys, ok := a.keys[args.Username]
 		if !ok {
 			return nil, noUser
 		}
-		a.keys[args.Username] = nonNil(slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return slices.Contains(args.Keys, k) }))
+		a.keys[args.Username] = append([]string{}, slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return slices.Contains(args.Keys, k) })...)
 		return map[string]any{}, nil
 	case "guest-set-user-password":
 		return map[string]any{}, nil
@@ -248,9 +253,14 @@ func (a *fakeAgent) handle(command string, raw json.RawMessage) (any, *fakeAgent
 			return map[string]any{"exited": false}, nil
 		}
 		delete(a.procs, args.PID)
-		return map[string]any{"exited": true, "exitcode": p.Code,
+		status := map[string]any{"exited": true, "exitcode": p.Code,
 			"out-data": base64.StdEncoding.EncodeToString([]byte(p.Stdout)),
-			"err-data": base64.StdEncoding.EncodeToString([]byte(p.Stderr))}, nil
+			"err-data": base64.StdEncoding.EncodeToString([]byte(p.Stderr))}
+		if p.Signal != 0 {
+			status["signal"] = p.Signal
+			delete(status, "exitcode")
+		}
+		return status, nil
 	}
 	return nil, &fakeAgentError{"CommandNotFound", "The command " + command + " has not been found"}
 }

@@ -54,8 +54,10 @@ options:
     no_log: true
   crypted:
     description:
-      - I(password) is a crypt(3) hash, written to the guest as is. A value that does not look like a hash is
-        refused, since writing it would lock the account.
+      - I(password) is a crypt(3) hash, written to the guest as is, a modular hash such as C($y$j9T$salt$hash)
+        (yescrypt) or C($6$salt$hash) (SHA-512), optionally locked with a leading C(!). A value that does not look
+        like one is refused, since writing it would lock the account; 13-character DES hashes are refused too, since
+        a plain password of that length looks like one. The Terraform provider applies the same rule.
       - Otherwise the guest hashes the password with its default method.
     type: bool
     default: false
