@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates docs/ from the provider's schema descriptions, examples/ and
 # templates/ with tfplugindocs. tfplugindocs would download Terraform to read
-# the schema; instead the schema comes from our own Terraform build, with the
+# the schema; instead the schema comes from our own OpenTofu 1.12 build (the
+# oldest Terraform we build, 1.5.7, knows no ephemeral resources), with the
 # provider just built and installed through dev_overrides.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-terraform=$(bash scripts/install-tf.sh terraform)
+terraform=$(bash scripts/install-tf.sh tofu)
 tfplugindocs=$(bash scripts/install-tfplugindocs.sh)
 
 work=$(mktemp -d)
@@ -18,7 +19,7 @@ CGO_ENABLED=0 go build -o "$work/plugins/terraform-provider-qga" .
 cat >"$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
-    "registry.terraform.io/qgatools/qga" = "$work/plugins"
+    "registry.opentofu.org/qgatools/qga" = "$work/plugins"
   }
   direct {}
 }
@@ -34,7 +35,7 @@ TF
 	{ cat "$work/err" >&2; die "terraform providers schema failed"; }
 
 # tfplugindocs looks the schema up as "qga" or under hashicorp/: rename ours.
-sed -i 's|"registry.terraform.io/qgatools/qga"|"qga"|' "$work/schema.json"
+sed -i 's|"registry.opentofu.org/qgatools/qga"|"qga"|' "$work/schema.json"
 
 "$tfplugindocs" generate --provider-name qga --rendered-provider-name "QEMU guest agent (qga)" \
 	--providers-schema "$work/schema.json" --examples-dir examples --website-source-dir templates >/dev/null

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -69,7 +70,10 @@ type providerData struct {
 // canQueryLibvirt says whether the plan may ask libvirt about domains.
 func (pd *providerData) canQueryLibvirt() bool { return pd != nil && !pd.uriUnknown }
 
-var _ provider.Provider = (*QGAProvider)(nil)
+var (
+	_ provider.Provider                       = (*QGAProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*QGAProvider)(nil)
+)
 
 // New returns the provider factory for providerserver.
 func New(version string) func() provider.Provider {
@@ -126,12 +130,19 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *QGAProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newGuestSSHKeysResource, newGuestUserPasswordResource, newGuestExecResource}
+	return []func() resource.Resource{newGuestSSHKeysResource, newGuestUserPasswordResource, newGuestExecResource, newGuestFileResource}
 }
 
 func (p *QGAProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newGuestOSInfoDataSource, newGuestInterfacesDataSource}
+	return []func() datasource.DataSource{newGuestOSInfoDataSource, newGuestInterfacesDataSource, newGuestFileDataSource}
+}
+
+// EphemeralResources: Terraform 1.10+ and OpenTofu 1.11+ use them; older
+// versions never ask.
+func (p *QGAProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{newGuestFileEphemeral}
 }

@@ -404,3 +404,16 @@ func (c *Client) RemoveFile(ctx context.Context, p string) (removed bool, err er
 	}
 	return false, newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("removing %q: unexpected answer %q", p, out))
 }
+
+// ReadFileLimited reads a whole file of at most limit bytes; a larger one
+// is an error that names the file and its limit (nothing of it is kept).
+func (c *Client) ReadFileLimited(ctx context.Context, p string, limit int) ([]byte, error) {
+	data, more, err := c.readFileUpTo(ctx, p, limit)
+	if err != nil {
+		return nil, err
+	}
+	if more {
+		return nil, newError(c.t.Target(), "guest-file-read", nil, fmt.Errorf("file %q is larger than %d bytes", p, limit))
+	}
+	return data, nil
+}

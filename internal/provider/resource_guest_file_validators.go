@@ -1,0 +1,64 @@
+package provider
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// Plan-time checks of qga_guest_file's attributes, with qgaclient's rules
+// (CheckPutFile), so the plan refuses what the write would.
+
+// stringCheck is a string validator made of a description and a check.
+type stringCheck struct {
+	what  string
+	check func(string) error
+}
+
+func (v stringCheck) Description(context.Context) string             { return v.what }
+func (v stringCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+v.what, err.Error())
+	}
+}
+
+var (
+	guestPathValidator = stringCheck{"absolute guest path", func(s string) error {
+		return qgaclient.CheckPutFile(qgaclient.PutFileRequest{Path: s})
+	}}
+	base64Validator = stringCheck{"base64 content", func(s string) error {
+		_, err := base64.StdEncoding.DecodeString(s)
+		return err
+	}}
+	fileModeValidator = stringCheck{"file mode", func(s string) error {
+		_, err := parseFileMode(s)
+		return err
+	}}
+	ownerValidator = stringCheck{"owner", func(s string) error {
+		return qgaclient.CheckPutFile(qgaclient.PutFileRequest{Path: "/x", Owner: s})
+	}}
+	groupValidator = stringCheck{"group", func(s string) error {
+		return qgaclient.CheckPutFile(qgaclient.PutFileRequest{Path: "/x", Group: s})
+	}}
+)
+
+// parseFileMode reads an octal mode such as "0644", "644" or "4755".
+func parseFileMode(s string) (uint32, error) {
+	if len(s) < 3 || len(s) > 5 {
+		return 0, fmt.Errorf("mode %q: write three or four octal digits, such as 0644", s)
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("mode %q: write three or four octal digits, such as 0644", s)
+	}
+	return uint32(m), nil
+}
