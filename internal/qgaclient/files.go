@@ -65,32 +65,10 @@ func (c *Client) FileSeek(ctx context.Context, handle, offset int64) (int64, err
 	return out.Position, nil
 }
 
-// Chunk sizes: the bytes one guest-file-write or guest-file-read moves,
-// measured on the test bed (docs/BENCHMARKS.md).
-//
-// Through libvirt, a write's whole command must fit into the send buffer of
-// libvirtd's socket to QEMU's agent chardev (net.core.wmem_default: 212992
-// bytes, which holds two 106 KB socket buffers, about 212.7 KB of command):
-// libvirt (9.0 here) writes agent commands with safewrite() on a
-// non-blocking socket; when a write is partial and the next one gets EAGAIN,
-// safewrite reports failure, libvirt forgets the bytes already sent and
-// sends them again. The agent then sees a corrupted command and answers with
-// a JSON error, or swallows the commands that follow into an unterminated
-// string until libvirt times out ("Guest agent not available for now"). On
-// the test bed 164 KiB chunks (a 218,533-byte command) passed and 165 KiB
-// failed. Upload speed is flat from 128 to 160 KiB (the guest's parsing
-// dominates): 128 KiB (a 174,8xx-byte command) keeps an 18% margin. Replies
-// take another path (libvirt reads them in a loop) and are bounded by
-// libvirt's 4 MiB RPC strings instead, so reads can be large.
-//
-// Over the direct socket there is no such hop. Upload speed is the same for
-// 256 KiB to 4 MiB chunks (the guest's vCPU is busy parsing); the socket
-// transport's maxChunk (1 MiB) keeps each command well within
-// writeChunkTimeout on a loaded guest.
+// What WriteFile does when a chunk breaks the channel. Chunk sizes
+// themselves belong to the transports (fileChunker): each knows what its
+// messages can carry.
 const (
-	libvirtWriteChunk = 128 << 10
-	libvirtReadChunk  = 2 << 20
-	socketReadChunk   = 4 << 20
 	// minWriteChunk is where halving after a broken write stops.
 	minWriteChunk = 16 << 10
 	// writeChunkTimeout bounds one chunk's guest-file-write: a broken
@@ -109,29 +87,35 @@ const (
 // the channel broke, so that later writes do not break it again.
 var writeChunks sync.Map // guest key → int
 
+// guestKey names the guest for what is remembered about it: the
+// transport's own key when it has one (libvirt adds the URI), else its
+// target.
 func (c *Client) guestKey() string {
-	key := c.t.Target()
-	if lt, ok := c.t.(*libvirtTransport); ok && lt.conn != nil {
-		key = lt.conn.uri + " " + key
+	if k, ok := c.t.(interface{ guestKey() string }); ok {
+		return k.guestKey()
 	}
-	return key
+	return c.t.Target()
+}
+
+// fileChunks are the transport's chunk sizes, or defaultFileChunks.
+func (c *Client) fileChunks() (read, write int) {
+	if fc, ok := c.t.(fileChunker); ok {
+		return fc.fileChunks()
+	}
+	return defaultFileChunks()
 }
 
 func (c *Client) writeChunk() int {
 	if n, ok := writeChunks.Load(c.guestKey()); ok {
 		return n.(int)
 	}
-	if s, ok := c.t.(interface{ maxChunk() int }); ok {
-		return s.maxChunk()
-	}
-	return libvirtWriteChunk
+	_, write := c.fileChunks()
+	return write
 }
 
 func (c *Client) readChunk() int {
-	if _, ok := c.t.(*libvirtTransport); ok {
-		return libvirtReadChunk
-	}
-	return socketReadChunk
+	read, _ := c.fileChunks()
+	return read
 }
 
 // ReadFile reads a whole file from the guest (at most MaxReadFile bytes).
