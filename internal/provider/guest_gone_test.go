@@ -87,7 +87,7 @@ func TestGuestDeleteGoneDomain(t *testing.T) {
 	env := testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pd := &providerData{uri: env.URI, agentTimeout: 5 * time.Second, callTimeout: 10 * time.Second}
+	pd := &providerData{pool: testPool(t), uri: env.URI, agentTimeout: 5 * time.Second, callTimeout: 10 * time.Second}
 	gone := guestRef{Domain: types.StringValue("qga-never-defined"), AgentSocket: types.StringNull()}
 	keys := stringSet([]string{testKey1}, &diag.Diagnostics{})
 	for name, c := range map[string]struct {
@@ -130,6 +130,7 @@ func waitForAgent(t *testing.T, target qgaclient.Target) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	if err := c.WaitForAgent(context.Background(), 4*time.Minute, nil); err != nil {
 		t.Fatal(err)
 	}

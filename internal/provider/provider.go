@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -45,6 +46,10 @@ func parseTimeout(v types.String, name string, def time.Duration, diags *diag.Di
 // QGAProvider is the provider implementation.
 type QGAProvider struct {
 	version string
+	pools   *poolSet // where the pool is registered, to be closed when the server stops
+
+	poolMu sync.Mutex
+	pool   *qgaclient.Pool // made by the first Configure
 }
 
 // providerModel is the provider block.
@@ -56,6 +61,9 @@ type providerModel struct {
 
 // providerData is handed to every resource and data source.
 type providerData struct {
+	// pool holds the connections and what was learned about the guests,
+	// for every resource and data source of this provider.
+	pool         *qgaclient.Pool
 	uri          string
 	agentTimeout time.Duration
 	callTimeout  time.Duration
@@ -71,9 +79,29 @@ func (pd *providerData) canQueryLibvirt() bool { return pd != nil && !pd.uriUnkn
 
 var _ provider.Provider = (*QGAProvider)(nil)
 
-// New returns the provider factory for providerserver.
+// New returns the provider factory for providerserver. The connections of
+// the providers it makes last as long as the process (tests); Serve closes
+// them when the server stops.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &QGAProvider{version: version} }
+	return newFactory(version, &poolSet{})
+}
+
+func newFactory(version string, pools *poolSet) func() provider.Provider {
+	return func() provider.Provider { return &QGAProvider{version: version, pools: pools} }
+}
+
+// clientPool returns the provider's pool, made by the first Configure. The
+// framework may configure one provider more than once (tests, several
+// terraform commands against one debug server): the connections and what
+// was learned about the guests are kept between the calls.
+func (p *QGAProvider) clientPool() *qgaclient.Pool {
+	p.poolMu.Lock()
+	defer p.poolMu.Unlock()
+	if p.pool == nil {
+		p.pool = qgaclient.NewPool()
+		p.pools.add(p.pool)
+	}
+	return p.pool
 }
 
 func (p *QGAProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -113,7 +141,7 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		resp.Deferred = &provider.Deferred{Reason: provider.DeferredReasonProviderConfigUnknown}
 		return
 	}
-	data := &providerData{uri: cfg.URI.ValueString(), uriUnknown: cfg.URI.IsUnknown()}
+	data := &providerData{pool: p.clientPool(), uri: cfg.URI.ValueString(), uriUnknown: cfg.URI.IsUnknown()}
 	if data.uri == "" && !data.uriUnknown {
 		data.uri = qgaclient.DefaultURI()
 	}

@@ -23,6 +23,13 @@ var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
 	"qga": providerserver.NewProtocol6WithError(New("test")()),
 }
 
+// testPool is a client pool closed at the test's end.
+func testPool(t *testing.T) *qgaclient.Pool {
+	p := qgaclient.NewPool()
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
 // testGuest is one way of reaching the test bed guest.
 type testGuest struct {
 	name   string // subtest name
@@ -58,11 +65,17 @@ func (g testGuest) provider() string {
 	return fmt.Sprintf("provider \"qga\" {\n  uri = %q\n  agent_timeout = \"2m\"\n}\n", g.env.URI)
 }
 
+// release closes the test's own connection to the guest: the provider under
+// test has connections of its own, and an agent socket serves one client at
+// a time. The next use connects again.
+func (g testGuest) release() { _ = g.client.Close() }
+
 // run executes a shell command in the guest for test setup and checks.
 func (g testGuest) run(t *testing.T, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	defer g.release()
 	res, err := g.client.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", script}})
 	if err != nil {
 		t.Fatalf("guest: %s: %v", script, err)
@@ -83,6 +96,7 @@ func (g testGuest) ensureUser(t *testing.T, user string) {
 func (g testGuest) readFile(path string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	defer g.release()
 	b, err := g.client.ReadFile(ctx, path)
 	return string(b), err
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -122,10 +121,6 @@ type spoolJob struct {
 	path string // the program the caller asked for, for messages
 }
 
-// noShell remembers guests where spoolShell could not be started (Windows):
-// they get the plain guest-exec, whose output libvirt limits.
-var noShell sync.Map // guest key → true
-
 // spoolWrap returns the request to send and, when it wraps req, the job to
 // remember once the agent answers with a PID. Only through a transport with
 // a reply limit, and only when output is captured: uncaptured output is
@@ -135,7 +130,7 @@ func (c *Client) spoolWrap(req ExecRequest) (ExecRequest, *spoolJob) {
 	if !ok || req.NoCapture || req.Path == "" {
 		return req, nil
 	}
-	if _, ok := noShell.Load(c.guestKey()); ok {
+	if c.guest.noShell.Load() {
 		return req, nil
 	}
 	var name [16]byte
@@ -156,7 +151,7 @@ func (c *Client) spoolWrap(req ExecRequest) (ExecRequest, *spoolJob) {
 func (c *Client) startSpooled(ctx context.Context, req, wrapped ExecRequest, job *spoolJob, about string) (int, error) {
 	pid, err := c.execStart(ctx, wrapped, about)
 	if err != nil && shellMissing(err) {
-		noShell.Store(c.guestKey(), true)
+		c.guest.noShell.Store(true)
 		return c.execStart(ctx, req, about)
 	}
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -83,20 +82,6 @@ const (
 	recoverPingTimeout = time.Second
 )
 
-// writeChunks remembers, per guest, a write chunk that had to shrink after
-// the channel broke, so that later writes do not break it again.
-var writeChunks sync.Map // guest key → int
-
-// guestKey names the guest for what is remembered about it: the
-// transport's own key when it has one (libvirt adds the URI), else its
-// target.
-func (c *Client) guestKey() string {
-	if k, ok := c.t.(interface{ guestKey() string }); ok {
-		return k.guestKey()
-	}
-	return c.t.Target()
-}
-
 // fileChunks are the transport's chunk sizes, or defaultFileChunks.
 func (c *Client) fileChunks() (read, write int) {
 	if fc, ok := c.t.(fileChunker); ok {
@@ -106,8 +91,10 @@ func (c *Client) fileChunks() (read, write int) {
 }
 
 func (c *Client) writeChunk() int {
-	if n, ok := writeChunks.Load(c.guestKey()); ok {
-		return n.(int)
+	// A chunk that had to shrink after the channel broke stays small, so
+	// that later writes do not break it again.
+	if n := c.guest.writeChunk.Load(); n > 0 {
+		return int(n)
 	}
 	_, write := c.fileChunks()
 	return write
@@ -195,7 +182,7 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error 
 				return withAbout(fmt.Errorf("%w; recovering failed: %w", err, rerr), about(off))
 			}
 			chunk = max(chunk/2, minWriteChunk)
-			writeChunks.Store(c.guestKey(), chunk)
+			c.guest.writeChunk.Store(int64(chunk))
 			continue
 		}
 		off += n
@@ -271,14 +258,10 @@ func (c *Client) closeQuietly(ctx context.Context, handle int64) {
 }
 
 // SetFileChunk sets the chunk size WriteFile starts with for this client's
-// guest, in this process (0 restores the transport's default). The defaults
+// guest, for the clients of its pool (0 restores the transport's default). The defaults
 // suit the test bed's measurements; a libvirt host with a smaller socket
 // send buffer (net.core.wmem_default) may need less, and WriteFile shrinks
 // it by itself when a write breaks the channel.
 func (c *Client) SetFileChunk(n int) {
-	if n <= 0 {
-		writeChunks.Delete(c.guestKey())
-		return
-	}
-	writeChunks.Store(c.guestKey(), n)
+	c.guest.writeChunk.Store(int64(max(n, 0)))
 }

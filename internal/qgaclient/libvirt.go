@@ -27,16 +27,14 @@ type libvirtTransport struct {
 	dom *libvirt.Domain // looked up once; libvirt resolves it by UUID
 }
 
-// newLibvirtTransport checks the URI (nothing is dialed yet), so that a
-// URI that cannot work fails at once, naming the problem.
-func newLibvirtTransport(uri, domain string) (*libvirtTransport, error) {
+// checkLibvirtURI fails for a URI that cannot work, naming the problem,
+// without dialing.
+func checkLibvirtURI(uri string) error {
 	if i := strings.Index(uri, "://"); i <= 0 {
-		return nil, fmt.Errorf("invalid libvirt URI %s: expected e.g. qemu:///system or qemu+ssh://user@host/system", strconv.Quote(RedactURI(uri)))
+		return fmt.Errorf("invalid libvirt URI %s: expected e.g. qemu:///system or qemu+ssh://user@host/system", strconv.Quote(RedactURI(uri)))
 	}
-	if _, _, err := libvirtDialer(uri); err != nil {
-		return nil, err
-	}
-	return &libvirtTransport{conn: sharedLibvirtConn(uri), domain: domain}, nil
+	_, _, err := libvirtDialer(uri)
+	return err
 }
 
 func (t *libvirtTransport) Target() string { return "domain " + strconv.Quote(t.domain) }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,8 +22,8 @@ const socketIdleClose = 2 * time.Second
 // an agent that answers at all answers it within milliseconds.
 const syncTimeout = 10 * time.Second
 
-// socketChannel is one QEMU agent chardev socket, shared by every client of
-// that path in this process. Commands are serialized: the channel carries
+// socketChannel is one QEMU agent chardev socket, shared by the clients of a
+// Pool that use that path. Commands are serialized: the channel carries
 // one conversation.
 type socketChannel struct {
 	path string
@@ -37,31 +36,14 @@ type socketChannel struct {
 	lastUsed time.Time
 }
 
-var (
-	socketChannelsMu sync.Mutex
-	socketChannels   = map[string]*socketChannel{}
-	syncCounter      atomic.Int64
-)
+// syncCounter numbers the sync handshakes of the process: an answer to
+// another channel's handshake is never taken for this one's.
+var syncCounter atomic.Int64
 
 func init() { syncCounter.Store(time.Now().UnixNano() & 0x7fffffff) }
 
-func sharedSocketChannel(path string) *socketChannel {
-	socketChannelsMu.Lock()
-	defer socketChannelsMu.Unlock()
-	ch := socketChannels[path]
-	if ch == nil {
-		ch = &socketChannel{path: path, lock: make(chan struct{}, 1)}
-		socketChannels[path] = ch
-	}
-	return ch
-}
-
 // socketTransport talks to the agent over a host unix socket.
 type socketTransport struct{ ch *socketChannel }
-
-func newSocketTransport(path string) *socketTransport {
-	return &socketTransport{ch: sharedSocketChannel(path)}
-}
 
 func (t *socketTransport) Target() string { return "agent socket " + t.ch.path }
 

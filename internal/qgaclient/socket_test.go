@@ -18,7 +18,14 @@ func socketClient(t *testing.T, a *fakeAgent) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// newSocketTransport is a socket transport of its own, for tests that wrap
+// it.
+func newSocketTransport(path string) *socketTransport {
+	return &socketTransport{ch: NewPool().socketChannel(path)}
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
