@@ -57,7 +57,7 @@ func sshKeysTask(a *fakeAgent, options map[string]any) map[string]any {
 
 func TestSSHKeysIdempotentWithCheckAndDiff(t *testing.T) {
 	a := newFakeAgent(t)
-	a.keys["alice"] = nil // exists, no authorized_keys yet
+	a.AddUser("alice") // exists, no authorized_keys yet
 
 	// Check mode reports the change and makes none.
 	args := sshKeysTask(a, map[string]any{"keys": []any{keyA, keyC}, "_ansible_check_mode": true, "_ansible_diff": true})
@@ -110,8 +110,8 @@ func TestSSHKeysFailures(t *testing.T) {
 		mustFail(t, "exclusive=true applies to state=present only")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"user": "", "keys": []any{keyA}})).
 		mustFail(t, "user must name a guest user")
-	a.disabled["guest-ssh-add-authorized-keys"] = true
-	a.keys["alice"] = []string{}
+	a.Disable("guest-ssh-add-authorized-keys")
+	a.SetAuthorizedKeys("alice")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyA}})).
 		mustFail(t, "command is disabled in the guest agent")
 }

@@ -91,6 +91,7 @@ func TestSocketAgentErrorsAreTyped(t *testing.T) {
 		return nil, &AgentError{Class: "GenericError", Desc: "Failed to execute child process “/nope” (No such file or directory)"}
 	})
 	a.handle("guest-exec-status", func(json.RawMessage) (any, *AgentError) { return nil, nil })
+	a.Remove("guest-ssh-get-authorized-keys")
 	c := socketClient(t, a)
 	ctx := ctxT(t, 5*time.Second)
 
