@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -25,12 +26,12 @@ type guestInterfacesDataSource struct{ pd *providerData }
 
 type guestInterfacesModel struct {
 	guestRef
-	AddressFamily   types.String     `tfsdk:"address_family"`
-	IncludeLoopback types.Bool       `tfsdk:"include_loopback"`
-	WaitForAddress  types.Bool       `tfsdk:"wait_for_address"`
-	WaitTimeout     types.String     `tfsdk:"wait_timeout"`
-	Interfaces      []interfaceModel `tfsdk:"interfaces"`
-	Addresses       []string         `tfsdk:"addresses"`
+	AddressFamily   types.String         `tfsdk:"address_family"`
+	IncludeLoopback types.Bool           `tfsdk:"include_loopback"`
+	WaitForAddress  types.Bool           `tfsdk:"wait_for_address"`
+	WaitTimeout     timetypes.GoDuration `tfsdk:"wait_timeout"`
+	Interfaces      []interfaceModel     `tfsdk:"interfaces"`
+	Addresses       []string             `tfsdk:"addresses"`
 }
 
 type interfaceModel struct {
@@ -64,8 +65,8 @@ func (d *guestInterfacesDataSource) Schema(_ context.Context, _ datasource.Schem
 				Optional: true, Description: "Wait until at least one address (of `address_family`, not loopback unless included) appears, up to `wait_timeout`. Default false.",
 			},
 			"wait_timeout": schema.StringAttribute{
-				Optional: true, Description: "How long `wait_for_address` waits, as a Go duration. Default `5m`.",
-				Validators: []validator.String{durationValidator{}},
+				Optional: true, Description: "How long `wait_for_address` waits, as a Go duration. Default `" + durationText(defaultWaitTimeout) + "`.",
+				CustomType: durationType, Validators: durationValidators,
 			},
 			"interfaces": schema.ListNestedAttribute{
 				Computed: true, Description: "Interfaces, in the guest's order.",
@@ -102,7 +103,7 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 		family = "any"
 	}
 	// Validated at plan time too, unless it was unknown then.
-	wait, ok := parseTimeout(m.WaitTimeout, "wait_timeout", 5*time.Minute, &resp.Diagnostics)
+	wait, ok := durationValue(m.WaitTimeout, "wait_timeout", defaultWaitTimeout, &resp.Diagnostics)
 	if !ok {
 		return
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -141,7 +142,7 @@ func execModelWithDestroy(g guestRef) *guestExecModel {
 	return &guestExecModel{
 		guestRef: g, ID: types.StringValue("qga-never-defined/1"), Path: types.StringValue("/bin/true"),
 		Args: types.ListNull(types.StringType), Env: types.MapNull(types.StringType), Input: null, InputWO: null, InputWOVersion: types.Int64Null(),
-		Timeout: types.StringValue("1m"), OKExitCodes: types.ListNull(types.Int64Type), Triggers: types.MapNull(types.StringType),
+		Timeout: timetypes.NewGoDurationValueFromStringMust("1m"), OKExitCodes: types.ListNull(types.Int64Type), Triggers: types.MapNull(types.StringType),
 		DestroyPath: types.StringValue("/bin/true"), DestroyArgs: types.ListNull(types.StringType), OutputLimit: types.Int64Value(100),
 		ExitCode: types.Int64Value(0), Stdout: null, Stderr: null, StdoutTruncated: types.BoolNull(), StderrTruncated: types.BoolNull(), PID: types.Int64Value(1),
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"regexp"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ data "qga_guest_interfaces" "x" {
   wait_for_address = true
   wait_timeout     = terraform_data.wait.output
 }`,
-			ExpectError: regexp.MustCompile(`(?s)Invalid (wait_timeout|duration).*"5 minutes"`),
+			ExpectError: regexp.MustCompile(`(?s)Invalid\s+(wait_timeout|Time\s+Duration\s+String\s+Value).*5\s+minutes`),
 		}},
 	})
 }
@@ -70,7 +71,7 @@ func TestGuestInterfacesReadInvalidWaitTimeout(t *testing.T) {
 		AddressFamily:   types.StringNull(),
 		IncludeLoopback: types.BoolNull(),
 		WaitForAddress:  types.BoolValue(true),
-		WaitTimeout:     types.StringValue("5 minutes"),
+		WaitTimeout:     timetypes.GoDuration{StringValue: types.StringValue("5 minutes")},
 	}
 	state := tfsdk.State{Schema: sch.Schema}
 	if diags := state.Set(ctx, &m); diags.HasError() {

@@ -22,13 +22,16 @@ type Target struct {
 // Options tune a Client. The zero value gives the defaults.
 type Options struct {
 	// CallTimeout bounds one agent command when the caller's context has no
-	// earlier deadline. Default 30 s.
+	// earlier deadline. Default DefaultCallTimeout.
 	CallTimeout time.Duration
 	// ExecPoll is the polling policy for guest-exec-status. Default DefaultExecPoll.
 	ExecPoll PollPolicy
 }
 
-const defaultCallTimeout = 30 * time.Second
+// DefaultCallTimeout bounds one agent command unless Options say otherwise:
+// an answering agent replies within milliseconds, a file chunk's transfer
+// within seconds.
+const DefaultCallTimeout = 30 * time.Second
 
 // Client speaks to one guest's agent through a Transport. It is safe for
 // concurrent use.
@@ -57,7 +60,7 @@ func DefaultURI() string {
 // it learns about the guest is its own, shared with no other client.
 func NewClient(t Transport, opts Options) *Client {
 	if opts.CallTimeout <= 0 {
-		opts.CallTimeout = defaultCallTimeout
+		opts.CallTimeout = DefaultCallTimeout
 	}
 	if opts.ExecPoll == (PollPolicy{}) {
 		opts.ExecPoll = DefaultExecPoll
