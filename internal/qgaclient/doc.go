@@ -27,6 +27,9 @@
 // -chardev socket,id=qga0,path=SOCK,server=on,wait=off: each session starts
 // with a 0xFF byte and guest-sync-delimited, and resyncs after any timeout.
 //
+// Tests: package qgatest is a fake agent on a socket, with a scriptable
+// guest, for tests of anything built on this package.
+//
 // Calls: Ping, Info, OSInfo, Hostname, Timezone, Users, Interfaces, SSHKeys,
 // AddSSHKeys, RemoveSSHKeys, SetSSHKeys, SetUserPassword, Exec (with
 // ExecStart/ExecStatus/ExecWait), FileOpen/FileRead/FileWrite/FileClose and
