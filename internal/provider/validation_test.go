@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -71,13 +72,24 @@ func TestGuestInterfacesReadInvalidWaitTimeout(t *testing.T) {
 		AddressFamily:   types.StringNull(),
 		IncludeLoopback: types.BoolNull(),
 		WaitForAddress:  types.BoolValue(true),
-		WaitTimeout:     timetypes.GoDuration{StringValue: types.StringValue("5 minutes")},
+		WaitTimeout:     timetypes.NewGoDurationValueFromStringMust("1m"),
 	}
 	state := tfsdk.State{Schema: sch.Schema}
 	if diags := state.Set(ctx, &m); diags.HasError() {
 		t.Fatal(diags)
 	}
-	cfg.Raw = state.Raw
+	// The framework refuses to set what its type rejects: put the bad
+	// value into the raw configuration, as Terraform would send it.
+	raw, err := tftypes.Transform(state.Raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+		if p.Equal(tftypes.NewAttributePath().WithAttributeName("wait_timeout")) {
+			return tftypes.NewValue(tftypes.String, "5 minutes"), nil
+		}
+		return v, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Raw = raw
 	resp := datasource.ReadResponse{State: tfsdk.State{Schema: sch.Schema}}
 	d.Read(ctx, datasource.ReadRequest{Config: cfg}, &resp)
 	if !resp.Diagnostics.HasError() || !strings.Contains(fmt.Sprint(resp.Diagnostics), "wait_timeout") {
