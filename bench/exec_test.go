@@ -88,6 +88,10 @@ func BenchmarkExecTrue(b *testing.B) {
 		{"anchor: libvirt-python, plugin polling", func() float64 { return anchorExec(b, dom, "/bin/true") }},
 		{"anchor: virsh loop, 100 ms polling", func() float64 { return virshExec(b, dom, "/bin/true") }},
 		{"qgaclient, libvirt, old policy (no first-poll delay)", func() float64 { return execOnce(b, lvOld, "/bin/true") }},
+		// Output costs the libvirt wrapper a read back from its file (cheap
+		// agent calls); the socket gets it in the status reply.
+		{"qgaclient, libvirt, `echo hi` (output read back from a file)", func() float64 { return execOnce(b, lv, "/bin/echo", "hi") }},
+		{"qgaclient, socket, `echo hi`", func() float64 { return execOnce(b, so, "/bin/echo", "hi") }},
 	}
 	res := interleave(rounds(60, 5), vs)
 	anc := summarize(res[2])

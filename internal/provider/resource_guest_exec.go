@@ -82,7 +82,7 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"The command runs when the resource is created, and again (as a replacement) when any input or `triggers` changes. " +
 			"An exit code not in `ok_exit_codes` fails the apply. " +
 			"Output limits: the agent captures at most 16 MiB of each stream. Through libvirt, which cannot carry a reply that large, the command runs under " +
-			"a `/bin/sh` wrapper that keeps its output in a private directory in the guest's /tmp, read back with guest-file-read and removed (see the README's Limits); " +
+			"a `/bin/sh` wrapper that keeps its output in files of its own in the guest's /tmp (mode 0600), read back with guest-file-read and removed (see the README's Limits); " +
 			"Windows guests get the plain guest-exec, whose output must stay under about 3 MB through libvirt: use `agent_socket` for more.\n\n" +
 			"What the state keeps: every argument except `input_wo`. `input` and `env` are marked sensitive, which hides them in plans and logs " +
 			"but not from anyone who can read the state; `args`, `stdout` and `stderr` are kept in clear. " +

@@ -93,7 +93,7 @@ func (c *Client) Exec(ctx context.Context, req ExecRequest) (*ExecResult, error)
 // libvirt its output goes through files in the guest (exec_spool.go).
 func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
 	about := "command " + strconv.Quote(req.Path)
-	if wrapped, job := c.spoolWrap(req); job != nil {
+	if wrapped, job := c.spoolWrap(ctx, req); job != nil {
 		return c.startSpooled(ctx, req, wrapped, job, about)
 	}
 	return c.execStart(ctx, req, about)

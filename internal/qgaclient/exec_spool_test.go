@@ -12,26 +12,29 @@ import (
 )
 
 func TestParseSpoolTrailer(t *testing.T) {
-	const dir = "/tmp/qga-exec-0123"
+	const prefix = "/tmp/qga-exec-0123"
 	for _, tc := range []struct {
 		name   string
 		stdout string
 		ok     bool
 		want   spoolTrailer
 	}{
-		{"inline", "hello\n\n" + dir + " inline 6 0\n", true, spoolTrailer{at: 6, outSize: 6}},
-		{"files", "\n" + dir + " files 20000000 5\n", true, spoolTrailer{files: true, outSize: 20000000, errSize: 5}},
-		{"not found", "\n" + dir + " notfound\n", true, spoolTrailer{notFound: true}},
+		{"no output", "\n" + prefix + " inline 0 0\n", true, spoolTrailer{}},
+		{"inline", "hello\n\n" + prefix + " inline 0 0\n", true, spoolTrailer{at: 6}},
+		{"files", "\n" + prefix + " files 1 0\n", true, spoolTrailer{files: true, stdout: true}},
+		{"both files", "\n" + prefix + " files 1 1\n", true, spoolTrailer{files: true, stdout: true, stderr: true}},
+		{"not found", "\n" + prefix + " notfound\n", true, spoolTrailer{notFound: true}},
 		// The command printed a line like the wrapper's: the last one counts.
-		{"forged first", "\n" + dir + " files 99 99\n\n" + dir + " inline 18 0\n", true, spoolTrailer{at: 32, outSize: 18}},
+		{"forged first", "\n" + prefix + " files 1 1\n\n" + prefix + " inline 0 0\n", true, spoolTrailer{at: 30}},
 		{"no trailer", "just output\n", false, spoolTrailer{}},
-		{"cut short", "\n" + dir + " files 12", false, spoolTrailer{}},
-		{"another directory", "\n/tmp/qga-exec-9999 inline 0 0\n", false, spoolTrailer{}},
-		{"bad mode", "\n" + dir + " rm 0 0\n", false, spoolTrailer{}},
-		{"negative size", "\n" + dir + " files -1 0\n", false, spoolTrailer{}},
-		{"extra field", "\n" + dir + " files 1 1 1\n", false, spoolTrailer{}},
+		{"cut short", "\n" + prefix + " files 1", false, spoolTrailer{}},
+		{"another prefix", "\n/tmp/qga-exec-9999 inline 0 0\n", false, spoolTrailer{}},
+		{"bad mode", "\n" + prefix + " rm 0 0\n", false, spoolTrailer{}},
+		{"bad flag", "\n" + prefix + " files 2 0\n", false, spoolTrailer{}},
+		{"files without any", "\n" + prefix + " files 0 0\n", false, spoolTrailer{}},
+		{"extra field", "\n" + prefix + " files 1 1 1\n", false, spoolTrailer{}},
 	} {
-		got, ok := parseSpoolTrailer([]byte(tc.stdout), dir)
+		got, ok := parseSpoolTrailer([]byte(tc.stdout), prefix)
 		if ok != tc.ok || got != tc.want {
 			t.Errorf("%s: got %+v, %v; want %+v, %v", tc.name, got, ok, tc.want, tc.ok)
 		}
@@ -45,15 +48,32 @@ type limitedTransport struct{ Transport }
 func (limitedTransport) replyLimit() int { return spoolInlineLimit }
 
 // spoolAgent fakes the agent's side of spooled commands: the wrapper's
-// status is made by status(dir), its files are files[name], and every
-// guest-exec is recorded.
+// status is made by status(name of its stdout file), its files are
+// files["o"] and files["e"] (other files: files[base name]), and every
+// guest-exec and every file opened for writing is recorded.
 type spoolAgent struct {
 	*fakeAgent
-	mu     sync.Mutex
-	execs  [][]string // path, then args, of each guest-exec
-	files  map[string][]byte
-	status func(dir string) map[string]any
-	noSh   bool // /bin/sh cannot be started (a Windows guest)
+	mu      sync.Mutex
+	execs   [][]string // path, then args, of each guest-exec
+	files   map[string][]byte
+	emptied []string // suffixes of files opened with "w"
+	status  func(prefix string) map[string]any
+	noSh    bool // /bin/sh cannot be started (a Windows guest)
+}
+
+// fileKey is the key of path in files; a.mu is held.
+func (a *spoolAgent) fileKey(path string) string {
+	for _, argv := range a.execs {
+		if len(argv) > 5 && argv[2] == spoolScript {
+			switch path {
+			case argv[4]:
+				return "o"
+			case argv[5]:
+				return "e"
+			}
+		}
+	}
+	return path[strings.LastIndex(path, "/")+1:]
 }
 
 func newSpoolAgent(t *testing.T) (*spoolAgent, *Client) {
@@ -89,17 +109,38 @@ func newSpoolAgent(t *testing.T) (*spoolAgent, *Client) {
 	a.handle("guest-file-open", func(args json.RawMessage) (any, *AgentError) {
 		var in struct {
 			Path string `json:"path"`
+			Mode string `json:"mode"`
 		}
 		json.Unmarshal(args, &in)
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		data, ok := a.files[in.Path[strings.LastIndex(in.Path, "/")+1:]]
+		if in.Mode == "w" {
+			a.emptied = append(a.emptied, a.fileKey(in.Path))
+			a.files[a.fileKey(in.Path)] = nil
+		}
+		data, ok := a.files[a.fileKey(in.Path)]
 		if !ok {
 			return nil, &AgentError{Class: "GenericError", Desc: "No such file or directory"}
 		}
 		h := int64(len(handles) + 100)
 		handles[h] = bytes.NewReader(data)
 		return h, nil
+	})
+	a.handle("guest-file-seek", func(args json.RawMessage) (any, *AgentError) {
+		var in struct {
+			Handle int64  `json:"handle"`
+			Offset int64  `json:"offset"`
+			Whence string `json:"whence"`
+		}
+		json.Unmarshal(args, &in)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		whence := map[string]int{"set": 0, "cur": 1, "end": 2}[in.Whence]
+		pos, err := handles[in.Handle].Seek(in.Offset, whence)
+		if err != nil {
+			return nil, &AgentError{Class: "GenericError", Desc: err.Error()}
+		}
+		return map[string]any{"position": pos, "eof": false}, nil
 	})
 	a.handle("guest-file-read", func(args json.RawMessage) (any, *AgentError) {
 		var in struct {
@@ -120,45 +161,51 @@ func newSpoolAgent(t *testing.T) (*spoolAgent, *Client) {
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// removed says whether a guest-exec removed dir with rm -rf.
-func (a *spoolAgent) removed(dir string) bool {
+// removed says whether a guest-exec removed the spool whose stdout file
+// is name, with rm.
+func (a *spoolAgent) removed(name string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, argv := range a.execs {
-		if len(argv) == 5 && strings.Contains(argv[2], "rm -rf") && argv[4] == dir {
+		if len(argv) == 6 && strings.Contains(argv[2], "rm -f") && argv[4] == name {
 			return true
 		}
 	}
 	return false
 }
 
-func (a *spoolAgent) spoolDir(t *testing.T) string {
+// spoolPrefix is the name of the first wrapper's stdout file, and its mode.
+func (a *spoolAgent) spoolPrefix(t *testing.T) (name, mode string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	argv := a.execs[0]
-	if argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != spoolScript || !strings.HasPrefix(argv[4], "/tmp/qga-exec-") || len(argv[4]) != len("/tmp/qga-exec-")+32 {
+	if argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != spoolScript || !strings.HasPrefix(argv[4], "/tmp/qga-exec-") || len(argv[4]) != len("/tmp/qga-exec-")+32 ||
+		!strings.HasPrefix(argv[5], "/tmp/qga-exec-") || len(argv[5]) != len(argv[4]) || argv[4] == argv[5] {
 		t.Fatalf("first exec is not the wrapper: %q", argv)
 	}
-	return argv[4]
+	return argv[4], argv[9]
 }
 
-// Large output: the client reads both files back (stdout cut at the
-// agent's 16 MiB, flagged), keeps the agent's status (here a signal), and
-// removes the directory.
-func TestSpoolReadsFilesBackAndRemovesThem(t *testing.T) {
+// Output in files: the client reads both back (stdout cut at the agent's
+// 16 MiB, flagged), keeps the agent's status (here a signal), and empties
+// the files, which tells the wrapper to remove them: no rm of its own.
+func TestSpoolReadsFilesBackAndEmptiesThem(t *testing.T) {
 	a, c := newSpoolAgent(t)
 	a.files["o"] = bytes.Repeat([]byte("y\n"), agentCaptureLimit/2+1) // the wrapper keeps 16 MiB + 1
 	a.files["e"] = []byte("warning\n")
-	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "signal": 15, "out-data": b64("\n" + dir + " files 16777218 8\n")}
+	a.status = func(prefix string) map[string]any {
+		return map[string]any{"exited": true, "signal": 15, "out-data": b64("\n" + prefix + " files 1 1\n")}
 	}
 	res, err := c.Exec(ctxT(t, 20*time.Second), ExecRequest{Path: "big-output", Args: []string{"it's; $(rm -rf /)"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := a.spoolDir(t)
-	if argv := a.execs[0]; argv[8] != "big-output" || argv[9] != "it's; $(rm -rf /)" {
-		t.Fatalf("the command's argv is not passed as arguments: %q", argv[8:])
+	prefix, mode := a.spoolPrefix(t)
+	if argv := a.execs[0]; argv[10] != "big-output" || argv[11] != "it's; $(rm -rf /)" {
+		t.Fatalf("the command's argv is not passed as arguments: %q", argv[10:])
+	}
+	if mode != spoolHost {
+		t.Fatalf("mode %q with every guest-file command enabled; want %q", mode, spoolHost)
 	}
 	if len(res.Stdout) != agentCaptureLimit || !res.StdoutTruncated || string(res.Stderr) != "warning\n" || res.StderrTruncated {
 		t.Fatalf("stdout %d bytes (truncated %v), stderr %q (truncated %v)", len(res.Stdout), res.StdoutTruncated, res.Stderr, res.StderrTruncated)
@@ -166,17 +213,35 @@ func TestSpoolReadsFilesBackAndRemovesThem(t *testing.T) {
 	if res.Signal != 15 || res.ExitCode != 0 {
 		t.Fatalf("exit %d, signal %d; want signal 15", res.ExitCode, res.Signal)
 	}
-	if !a.removed(dir) {
-		t.Fatalf("%s was not removed: %q", dir, a.execs)
+	if a.removed(prefix) || len(a.execs) != 1 || strings.Join(a.emptied, ",") != "o,e" {
+		t.Fatalf("files emptied %q, execs %q; want o and e emptied and no other exec", a.emptied, a.execs)
 	}
 }
 
-// Small output arrives inline: no file is read, nothing is removed (the
-// wrapper did it), and the trailer is not part of stdout.
+// Small output in a file: one read, no seek; only the file that holds
+// output is opened.
+func TestSpoolSmallFile(t *testing.T) {
+	a, c := newSpoolAgent(t)
+	a.files["o"] = []byte("hi\n")
+	a.status = func(prefix string) map[string]any {
+		return map[string]any{"exited": true, "exitcode": 3, "out-data": b64("\n" + prefix + " files 1 0\n")}
+	}
+	res, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/echo", Args: []string{"hi"}})
+	if err != nil || string(res.Stdout) != "hi\n" || len(res.Stderr) != 0 || res.ExitCode != 3 {
+		t.Fatalf("small output: %+v, %v", res, err)
+	}
+	if n, s := a.callCount("guest-file-open"), a.callCount("guest-file-seek"); n != 2 || s != 0 {
+		t.Fatalf("%d opens, %d seeks; want 2 (read, empty) and none", n, s)
+	}
+}
+
+// No output, or (where the client cannot read files) small output that the
+// wrapper printed itself: nothing to read or remove, and the trailer is not
+// part of stdout.
 func TestSpoolInlineOutput(t *testing.T) {
 	a, c := newSpoolAgent(t)
-	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 3, "out-data": b64("hi\n\n" + dir + " inline 3 2\n"), "err-data": b64("e\n")}
+	a.status = func(prefix string) map[string]any {
+		return map[string]any{"exited": true, "exitcode": 3, "out-data": b64("hi\n\n" + prefix + " inline 0 0\n"), "err-data": b64("e\n")}
 	}
 	res, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/echo", Args: []string{"hi"}})
 	if err != nil || string(res.Stdout) != "hi\n" || string(res.Stderr) != "e\n" || res.ExitCode != 3 {
@@ -187,8 +252,26 @@ func TestSpoolInlineOutput(t *testing.T) {
 	}
 }
 
+// A guest where a guest-file command is disabled gets the wrapper that
+// prints small output itself.
+func TestSpoolSelfWhenFilesDisabled(t *testing.T) {
+	a, c := newSpoolAgent(t)
+	a.mu.Lock()
+	delete(a.handlers, "guest-file-seek")
+	a.mu.Unlock()
+	a.status = func(prefix string) map[string]any {
+		return map[string]any{"exited": true, "out-data": b64("\n" + prefix + " inline 0 0\n")}
+	}
+	if _, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/true"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, mode := a.spoolPrefix(t); mode != spoolSelf {
+		t.Fatalf("mode %q without guest-file-seek; want %q", mode, spoolSelf)
+	}
+}
+
 // A wrapper killed before its report (a timeout's kill): the signal, and
-// the directory removed.
+// the files removed.
 func TestSpoolKilledWrapperIsCleanedUp(t *testing.T) {
 	a, c := newSpoolAgent(t)
 	a.status = func(string) map[string]any { return map[string]any{"exited": true, "signal": 9} }
@@ -196,12 +279,12 @@ func TestSpoolKilledWrapperIsCleanedUp(t *testing.T) {
 	if err != nil || res.Signal != 9 {
 		t.Fatalf("killed wrapper: %+v, %v", res, err)
 	}
-	if dir := a.spoolDir(t); !a.removed(dir) {
-		t.Fatalf("%s was not removed", dir)
+	if prefix, _ := a.spoolPrefix(t); !a.removed(prefix) {
+		t.Fatalf("%s.* was not removed", prefix)
 	}
 }
 
-// The wrapper could not run the command, or could not make its directory:
+// The wrapper could not run the command, or could not make its FIFOs or files:
 // errors that name the guest and the command.
 func TestSpoolWrapperFailures(t *testing.T) {
 	a, c := newSpoolAgent(t)
@@ -213,7 +296,7 @@ func TestSpoolWrapperFailures(t *testing.T) {
 		t.Fatalf("missing program: %v", err)
 	}
 	a.status = func(string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 125, "err-data": b64("mkdir: cannot create directory: No space left on device\n")}
+		return map[string]any{"exited": true, "exitcode": 125, "err-data": b64("mkfifo: cannot create fifo: No space left on device\n")}
 	}
 	_, err = c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/true"})
 	if err == nil || !strings.Contains(err.Error(), "No space left") || !strings.Contains(err.Error(), `"/bin/true"`) {
@@ -246,7 +329,7 @@ func TestReadFileUpTo(t *testing.T) {
 		want  string
 		more  bool
 	}{{10, "0123456789", true}, {16, "0123456789abcdef", false}, {100, "0123456789abcdef", false}} {
-		got, more, err := c.readFileUpTo(ctxT(t, 5*time.Second), "/x/f", tc.limit, int64(tc.limit))
+		got, more, err := c.readFileUpTo(ctxT(t, 5*time.Second), "/x/f", tc.limit)
 		if err != nil || string(got) != tc.want || more != tc.more {
 			t.Errorf("limit %d: %q, more=%v, %v", tc.limit, got, more, err)
 		}
@@ -255,11 +338,11 @@ func TestReadFileUpTo(t *testing.T) {
 
 // Large output where guest-file-* is blocked: an error that says what to
 // enable, of a kind after which nobody polls the forgotten PID again; the
-// directory is still removed.
+// files are still removed.
 func TestSpoolFileReadBlocked(t *testing.T) {
 	a, c := newSpoolAgent(t)
-	a.status = func(dir string) map[string]any {
-		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + dir + " files 5000000 0\n")}
+	a.status = func(prefix string) map[string]any {
+		return map[string]any{"exited": true, "exitcode": 0, "out-data": b64("\n" + prefix + " files 1 0\n")}
 	}
 	a.handle("guest-file-open", func(json.RawMessage) (any, *AgentError) {
 		return nil, &AgentError{Class: "GenericError", Desc: "Command guest-file-open has been disabled"}
@@ -268,7 +351,7 @@ func TestSpoolFileReadBlocked(t *testing.T) {
 	if !errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrAgentUnavailable) || !strings.Contains(err.Error(), "agent_socket") || !strings.Contains(err.Error(), `"/bin/big"`) {
 		t.Fatalf("blocked file read: %v", err)
 	}
-	if dir := a.spoolDir(t); !a.removed(dir) {
-		t.Fatalf("%s was not removed", dir)
+	if prefix, _ := a.spoolPrefix(t); !a.removed(prefix) {
+		t.Fatalf("%s.* was not removed", prefix)
 	}
 }

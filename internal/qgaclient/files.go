@@ -55,10 +55,16 @@ func (c *Client) FileWrite(ctx context.Context, handle int64, data []byte) (int,
 // FileSeek sets an open file's position to offset bytes from the start and
 // returns the new position.
 func (c *Client) FileSeek(ctx context.Context, handle, offset int64) (int64, error) {
+	return c.fileSeek(ctx, handle, offset, "set")
+}
+
+// fileSeek moves an open file's position relative to whence ("set", "cur"
+// or "end") and returns the new position from the start.
+func (c *Client) fileSeek(ctx context.Context, handle, offset int64, whence string) (int64, error) {
 	var out struct {
 		Position int64 `json:"position"`
 	}
-	if err := c.call(ctx, "guest-file-seek", map[string]any{"handle": handle, "offset": offset, "whence": "set"}, &out); err != nil {
+	if err := c.call(ctx, "guest-file-seek", map[string]any{"handle": handle, "offset": offset, "whence": whence}, &out); err != nil {
 		return 0, err
 	}
 	return out.Position, nil
@@ -107,7 +113,7 @@ func (c *Client) readChunk() int {
 
 // ReadFile reads a whole file from the guest (at most MaxReadFile bytes).
 func (c *Client) ReadFile(ctx context.Context, path string) ([]byte, error) {
-	data, more, err := c.readFileUpTo(ctx, path, MaxReadFile, 0)
+	data, more, err := c.readFileUpTo(ctx, path, MaxReadFile)
 	if err != nil {
 		return nil, err
 	}
@@ -118,28 +124,31 @@ func (c *Client) ReadFile(ctx context.Context, path string) ([]byte, error) {
 }
 
 // readFileUpTo reads at most limit bytes of a file, in chunks the transport
-// can carry; more says the file holds more than that. sizeHint, when the
-// caller knows the file's size (0 if not), sizes the buffer once: growing
-// it chunk by chunk would copy and leave garbage, which for 16 MiB took the
-// peak RSS over 64 MiB.
-func (c *Client) readFileUpTo(ctx context.Context, path string, limit int, sizeHint int64) (data []byte, more bool, err error) {
+// can carry; more says the file holds more than limit. A file larger than
+// one chunk is measured first (a seek to its end and back), so its bytes
+// are gathered in one buffer of the right size: memory stays at the file's
+// size instead of the doubling of a growing slice.
+func (c *Client) readFileUpTo(ctx context.Context, path string, limit int) (data []byte, more bool, err error) {
 	h, err := c.FileOpen(ctx, path, "r")
 	if err != nil {
 		return nil, false, err
 	}
 	defer c.closeQuietly(ctx, h)
-	if sizeHint > 0 {
-		data = make([]byte, 0, min(sizeHint, int64(limit)+1))
-	}
+	about := "file " + strconv.Quote(path)
 	for {
 		// One byte past the limit tells a file of exactly limit bytes from
 		// a longer one.
 		buf, eof, err := c.FileRead(ctx, h, min(c.readChunk(), limit+1-len(data)))
 		if err != nil {
-			return nil, false, withAbout(err, "file "+strconv.Quote(path))
+			return nil, false, withAbout(err, about)
 		}
-		if data == nil && eof && len(buf) <= limit {
-			return buf, false, nil // the whole file in one read: no copy
+		if data == nil {
+			if eof && len(buf) <= limit {
+				return buf, false, nil // the whole file in one read: no copy
+			}
+			if data, err = c.sizedBuffer(ctx, h, limit, len(buf)); err != nil {
+				return nil, false, withAbout(err, about)
+			}
 		}
 		data = append(data, buf...)
 		if len(data) > limit {
@@ -149,6 +158,24 @@ func (c *Client) readFileUpTo(ctx context.Context, path string, limit int, sizeH
 			return data, false, nil
 		}
 	}
+}
+
+// sizedBuffer returns an empty buffer for the rest of an open file (at most
+// limit + 1 bytes), whose first read returned n bytes: it seeks to the end
+// for the size, then back to n. Where guest-file-seek is refused, the
+// buffer grows as it must.
+func (c *Client) sizedBuffer(ctx context.Context, h int64, limit, n int) ([]byte, error) {
+	size, err := c.fileSeek(ctx, h, 0, "end")
+	if errors.Is(err, ErrCommandDisabled) || errors.Is(err, ErrCommandUnsupported) {
+		return make([]byte, 0, 2*n), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.FileSeek(ctx, h, int64(n)); err != nil {
+		return nil, err
+	}
+	return make([]byte, 0, min(max(size, int64(n)), int64(limit)+1)), nil
 }
 
 // WriteFile creates or truncates a file in the guest and writes data to it.

@@ -106,8 +106,8 @@ options:
 notes:
   - Uses the agent commands C(guest-exec) and C(guest-exec-status); they must be enabled in the guest.
   - The agent keeps at most 16 MiB of each output stream (qemu-ga 7.2); longer output is cut, with a warning.
-  - Through libvirt the command runs under a C(/bin/sh) wrapper that keeps its output in a private directory in
-    the guest's C(/tmp), read back with C(guest-file-read) and removed, so that output of any size up to 16 MiB
+  - Through libvirt the command runs under a C(/bin/sh) wrapper that keeps its output in files of its own (mode 0600)
+    in the guest's C(/tmp), read back with C(guest-file-read) and removed, so that output of any size up to 16 MiB
     per stream arrives; Windows guests get the plain C(guest-exec), whose output must stay under about 3 MB
     through libvirt (use I(agent_socket) for more).
   - The result always reports C(changed=true) when the command ran; use I(creates), I(removes) or the
