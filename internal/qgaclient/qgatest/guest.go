@@ -245,6 +245,7 @@ type args struct {
 	Count    int      `json:"count"`
 	Buf      []byte   `json:"buf-b64"`
 	Offset   int      `json:"offset"`
+	Whence   string   `json:"whence"`
 	PID      int      `json:"pid"`
 	Arg      []string `json:"arg"`
 	Env      []string `json:"env"`
@@ -382,7 +383,18 @@ func (g *guest) file(command string, in args) (any, *Error) {
 		g.files[f.path] = data
 		return map[string]any{"count": len(in.Buf), "eof": false}, nil
 	case "guest-file-seek":
-		f.pos = in.Offset
+		switch in.Whence {
+		case "cur":
+			f.pos += in.Offset
+		case "end":
+			f.pos = len(data) + in.Offset
+		default: // "set"
+			f.pos = in.Offset
+		}
+		if f.pos < 0 {
+			f.pos = 0
+			return nil, GenericError("failed to seek file: Invalid argument")
+		}
 		return map[string]any{"position": f.pos, "eof": f.pos >= len(data)}, nil
 	}
 	delete(g.handles, in.Handle)
