@@ -19,8 +19,13 @@ import (
 // 1.5.7 or OpenTofu 1.12) against the real test bed VM, through both
 // transports; `make test` runs them with each binary.
 
+// testProvider serves every test of this package, and the tests' own
+// clients come from its pool: they and the provider share one connection
+// per agent socket, which QEMU serves to one client at a time.
+var testProvider = New("test")().(*QGAProvider)
+
 var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"qga": providerserver.NewProtocol6WithError(New("test")()),
+	"qga": providerserver.NewProtocol6WithError(testProvider),
 }
 
 // testPool is a client pool closed at the test's end.
@@ -46,7 +51,7 @@ func testGuests(t *testing.T) []testGuest {
 	}
 	env := testbed.Require(t)
 	open := func(target qgaclient.Target) *qgaclient.Client {
-		c, err := qgaclient.Open(target, qgaclient.Options{})
+		c, err := testProvider.clientPool().Open(target, qgaclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,17 +70,11 @@ func (g testGuest) provider() string {
 	return fmt.Sprintf("provider \"qga\" {\n  uri = %q\n  agent_timeout = \"2m\"\n}\n", g.env.URI)
 }
 
-// release closes the test's own connection to the guest: the provider under
-// test has connections of its own, and an agent socket serves one client at
-// a time. The next use connects again.
-func (g testGuest) release() { _ = g.client.Close() }
-
 // run executes a shell command in the guest for test setup and checks.
 func (g testGuest) run(t *testing.T, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	defer g.release()
 	res, err := g.client.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", script}})
 	if err != nil {
 		t.Fatalf("guest: %s: %v", script, err)
@@ -96,7 +95,6 @@ func (g testGuest) ensureUser(t *testing.T, user string) {
 func (g testGuest) readFile(path string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	defer g.release()
 	b, err := g.client.ReadFile(ctx, path)
 	return string(b), err
 }

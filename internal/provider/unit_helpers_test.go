@@ -18,10 +18,10 @@ import (
 // real-VM acceptance tests are the *_test.go files without "unit".
 
 // unitTest runs tc against a fake agent, in parallel with the other unit
-// tests. The provider is the acceptance tests' one: its pool lives for the
-// whole test process. Pools made per Terraform command would each hold the
-// fake agent's socket until they idle out (Serve closes them in a real
-// provider process, but in-process test servers never end that way).
+// tests. The provider is testProvider: its pool lives for the whole test
+// process. Pools made per Terraform command would each hold the fake
+// agent's socket until they idle out (Serve closes them in a real provider
+// process, but in-process test servers never end that way).
 func unitTest(t *testing.T, tc resource.TestCase) {
 	t.Helper()
 	requireTerraform(t)
