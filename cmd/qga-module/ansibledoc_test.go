@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
 )
 
 // The modules' documentation lives in ansible/collection/plugins/modules/
@@ -29,14 +31,14 @@ func TestDocumentedModulesAreImplemented(t *testing.T) {
 		documented = append(documented, strings.TrimSuffix(filepath.Base(d), ".py"))
 	}
 	slices.Sort(documented)
-	if !slices.Equal(documented, moduleNames()) {
-		t.Fatalf("documented modules %v, implemented %v", documented, moduleNames())
+	if !slices.Equal(documented, collection.ModuleNames()) {
+		t.Fatalf("documented modules %v, implemented %v", documented, collection.ModuleNames())
 	}
 	runtime, err := os.ReadFile(filepath.Join(repoRootDir(t), "ansible", "collection", "meta", "runtime.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range moduleNames() {
+	for _, name := range collection.ModuleNames() {
 		if !strings.Contains(string(runtime), "    - "+name+"\n") {
 			t.Errorf("module %s is not in the action group of meta/runtime.yml", name)
 		}
@@ -64,7 +66,7 @@ func TestAnsibleDocMatchesArgumentSpecs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	for _, name := range moduleNames() {
+	for _, name := range collection.ModuleNames() {
 		fqcn := "qgatools.qga." + name
 		cmd := exec.CommandContext(ctx, "ansible-doc", "--json", fqcn)
 		cmd.Env = env
@@ -96,7 +98,7 @@ func TestAnsibleDocMatchesArgumentSpecs(t *testing.T) {
 			t.Errorf("%s: incomplete documentation: module %q, short_description %q, %d return values, examples name the module: %v",
 				fqcn, doc.Doc.Module, doc.Doc.ShortDescription, len(doc.Return), strings.Contains(doc.Examples, fqcn))
 		}
-		compareDocOptions(t, fqcn, modules[name].Spec, doc.Doc.Options)
+		compareDocOptions(t, fqcn, collection.Module(name).Spec, doc.Doc.Options)
 	}
 
 	// ansible-doc -l lists each module once, with no warning: the binaries
@@ -107,14 +109,14 @@ func TestAnsibleDocMatchesArgumentSpecs(t *testing.T) {
 	if err != nil || strings.Contains(string(out), "WARNING") {
 		t.Fatalf("ansible-doc -l qgatools.qga: %v\n%s", err, out)
 	}
-	for _, name := range moduleNames() {
+	for _, name := range collection.ModuleNames() {
 		if strings.Count(string(out), "qgatools.qga."+name+" ") != 1 {
 			t.Errorf("ansible-doc -l does not list %s once:\n%s", name, out)
 		}
 	}
 }
 
-func compareDocOptions(t *testing.T, fqcn string, spec argSpec, documented map[string]ansibleDocOption) {
+func compareDocOptions(t *testing.T, fqcn string, spec ansible.ArgSpec, documented map[string]ansibleDocOption) {
 	t.Helper()
 	for _, o := range spec.Options {
 		d, ok := documented[o.Name]
@@ -127,7 +129,7 @@ func compareDocOptions(t *testing.T, fqcn string, spec argSpec, documented map[s
 			_ = json.Unmarshal(b, &wantDefault) // as ansible-doc's JSON has it
 		}
 		wantElements := ""
-		if o.Type == typeList {
+		if o.Type == ansible.TypeList {
 			wantElements = "str"
 		}
 		got := []any{d.Type, d.Required, d.Default, d.Choices, d.Aliases, d.NoLog, d.Elements}
@@ -137,7 +139,7 @@ func compareDocOptions(t *testing.T, fqcn string, spec argSpec, documented map[s
 		}
 	}
 	for name := range documented {
-		if _, ok := spec.lookup(name); !ok {
+		if _, ok := spec.Lookup(name); !ok {
 			t.Errorf("%s: documented option %s is not accepted by the binary", fqcn, name)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
 )
 
 // jsonArgs decodes module arguments as readArgsFile does (numbers as
@@ -51,7 +53,7 @@ func TestValidateMessagesMatchAnsible(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := spec.validate("qgatools.qga.guest_exec", jsonArgs(t, c.args))
+			_, err := spec.Validate("qgatools.qga.guest_exec", jsonArgs(t, c.args))
 			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 				t.Fatalf("error = %v\nwant prefix %s", err, c.want)
 			}
@@ -61,16 +63,16 @@ func TestValidateMessagesMatchAnsible(t *testing.T) {
 
 func TestValidateRequiredAndChoices(t *testing.T) {
 	spec := guestSSHKeysModule.Spec
-	_, err := spec.validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d"}`))
+	_, err := spec.Validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d"}`))
 	if err == nil || err.Error() != "missing required arguments: keys, user" {
 		t.Fatalf("error = %v", err)
 	}
-	_, err = spec.validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d","user":"u","keys":[],"state":"gone"}`))
+	_, err = spec.Validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d","user":"u","keys":[],"state":"gone"}`))
 	if err == nil || err.Error() != "value of state must be one of: present, absent, got: gone" {
 		t.Fatalf("error = %v", err)
 	}
 	// A missing required option is reported before an unknown one, as Ansible does.
-	_, err = spec.validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d","keys":[],"nope":1}`))
+	_, err = spec.Validate("qgatools.qga.guest_ssh_keys", jsonArgs(t, `{"domain":"d","keys":[],"nope":1}`))
 	if err == nil || err.Error() != "missing required arguments: user" {
 		t.Fatalf("error = %v", err)
 	}
@@ -78,7 +80,7 @@ func TestValidateRequiredAndChoices(t *testing.T) {
 
 func TestValidateWeakTyping(t *testing.T) {
 	// What Ansible sends for k=v arguments and templated values: strings.
-	v, err := guestExecModule.Spec.validate("m", jsonArgs(t, `{
+	v, err := guestExecModule.Spec.Validate("m", jsonArgs(t, `{
 		"agent_socket":"/run/qga.sock", "argv":"ls,-l", "timeout":"30", "agent_timeout":45,
 		"stdin_sensitive":"yes", "stdin_add_newline":"off", "strip_empty_ends":0, "env":"LANG=C A='x y'"}`))
 	if err != nil {
@@ -105,52 +107,9 @@ func TestValidateWeakTyping(t *testing.T) {
 	}
 }
 
-func TestConvertValue(t *testing.T) {
-	cases := []struct {
-		typ   optionType
-		sep   string
-		in    any
-		want  any
-		fails bool
-	}{
-		{typeBool, "", "Yes", true, false},
-		{typeBool, "", " on ", true, false},
-		{typeBool, "", "n", false, false},
-		{typeBool, "", json.Number("1"), true, false},
-		{typeBool, "", json.Number("0.0"), false, false},
-		{typeBool, "", json.Number("2"), nil, true},
-		{typeInt, "", json.Number("120"), 120, false},
-		{typeInt, "", " 7 ", 7, false},
-		{typeInt, "", json.Number("1e3"), nil, true},
-		{typeStr, "", true, "True", false},
-		{typeStr, "", json.Number("5"), "5", false},
-		{typeStr, "", []any{"a"}, nil, true},
-		{typeList, "", "a,b", []string{"a", "b"}, false},
-		{typeList, "", json.Number("5"), []string{"5"}, false},
-		{typeList, "", []any{"x", json.Number("1"), false}, []string{"x", "1", "False"}, false},
-		{typeList, "\n", "k1 a,b\nk2", []string{"k1 a,b", "k2"}, false},
-		{typeList, "", map[string]any{"a": "b"}, nil, true},
-		{typeDict, "", `{"A": 1}`, map[string]string{"A": "1"}, false},
-		{typeDict, "", map[string]any{"N": json.Number("3"), "B": true}, map[string]string{"N": "3", "B": "True"}, false},
-		{typeDict, "", []any{"a"}, nil, true},
-	}
-	for _, c := range cases {
-		got, err := convertValue(c.typ, c.sep, c.in)
-		if c.fails {
-			if err == nil {
-				t.Errorf("convert %s %#v = %#v, want an error", c.typ, c.in, got)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("convert %s %#v = %#v, %v; want %#v", c.typ, c.in, got, err, c.want)
-		}
-	}
-}
-
 func TestAliasAndPathExpansion(t *testing.T) {
 	t.Setenv("QGA_TEST_RUN_DIR", "/run/qga")
-	v, err := guestSSHKeysModule.Spec.validate("m", jsonArgs(t, `{"agent_socket":"$QGA_TEST_RUN_DIR/a.sock","user":"u","key":"ssh-ed25519 AAAA x"}`))
+	v, err := guestSSHKeysModule.Spec.Validate("m", jsonArgs(t, `{"agent_socket":"$QGA_TEST_RUN_DIR/a.sock","user":"u","key":"ssh-ed25519 AAAA x"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +123,7 @@ func TestAliasAndPathExpansion(t *testing.T) {
 
 func TestURIDefaultsFromEnvironment(t *testing.T) {
 	t.Setenv("LIBVIRT_DEFAULT_URI", "qemu+ssh://root@hv1/system")
-	v, err := guestOSInfoModule.Spec.validate("m", jsonArgs(t, `{"domain":"d"}`))
+	v, err := guestOSInfoModule.Spec.Validate("m", jsonArgs(t, `{"domain":"d"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +138,10 @@ func TestSpecsMatchOptionStructs(t *testing.T) {
 	structs := map[string]any{
 		"guest_exec": &execArgs{}, "guest_ssh_keys": &sshKeysArgs{},
 		"guest_user_password": &userPasswordArgs{}, "guest_osinfo": &osInfoArgs{},
+		"guest_interfaces": &interfacesArgs{},
 	}
-	for name, mod := range modules {
+	for _, mod := range collection.Modules {
+		name := mod.Name
 		out, ok := structs[name]
 		if !ok {
 			t.Errorf("module %s has no options struct in this test", name)
@@ -190,8 +151,7 @@ func TestSpecsMatchOptionStructs(t *testing.T) {
 		for _, o := range mod.Spec.Options {
 			params[o.Name] = nil
 		}
-		req := &request{params: params, run: &moduleRun{}}
-		if err := req.decode(out); err != nil {
+		if err := ansible.Decode(params, out); err != nil {
 			t.Errorf("module %s: %v", name, err)
 		}
 	}

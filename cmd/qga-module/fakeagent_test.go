@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient/qgatest"
@@ -20,12 +21,13 @@ type fakeAgent struct {
 // test ends it (Agent.Exit).
 type fakeExit struct {
 	Code           int
+	Signal         int // killed by this signal
 	Stdout, Stderr string
 	Running        bool
 }
 
 func (e fakeExit) result() qgatest.ExecResult {
-	return qgatest.ExecResult{ExitCode: e.Code, Stdout: e.Stdout, Stderr: e.Stderr, Running: e.Running}
+	return qgatest.ExecResult{ExitCode: e.Code, Signal: e.Signal, Stdout: e.Stdout, Stderr: e.Stderr, Running: e.Running}
 }
 
 // newFakeAgent starts a fake guest with the user the tests work on, alice,
@@ -44,3 +46,27 @@ func newFakeAgent(t *testing.T) *fakeAgent {
 func (a *fakeAgent) callCount(command string) int { return a.Calls(command) }
 
 func (a *fakeAgent) userKeys(user string) []string { return a.AuthorizedKeys(user) }
+
+// setKeys gives a user an authorized_keys with keys; nil: the user has none.
+func (a *fakeAgent) setKeys(user string, keys []string) {
+	if keys == nil {
+		a.AddUser(user)
+		return
+	}
+	a.SetAuthorizedKeys(user, keys...)
+}
+
+// setInterfaces sets guest-network-get-interfaces' answer, in the agent's
+// JSON form.
+func (a *fakeAgent) setInterfaces(t *testing.T, ifaces []map[string]any) {
+	t.Helper()
+	var typed []qgatest.Interface
+	b, err := json.Marshal(ifaces)
+	if err == nil {
+		err = json.Unmarshal(b, &typed)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetInterfaces(typed...)
+}

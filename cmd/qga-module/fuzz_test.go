@@ -25,8 +25,9 @@ func FuzzValidateArgs(f *testing.F) {
 			return
 		}
 		secret, _ := raw["password"].(string)
-		for name, mod := range modules {
-			_, err := mod.Spec.validate("qgatools.qga."+name, raw)
+		for _, mod := range collection.Modules {
+			name := mod.Name
+			_, err := mod.Spec.Validate("qgatools.qga."+name, raw)
 			if err == nil {
 				continue
 			}

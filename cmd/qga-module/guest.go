@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -27,12 +29,12 @@ const defaultAgentTimeout = 120
 
 // withConnectionOptions adds the common options and their rules to a
 // module's own spec.
-func withConnectionOptions(spec argSpec) argSpec {
+func withConnectionOptions(spec ansible.ArgSpec) ansible.ArgSpec {
 	spec.Options = append(spec.Options,
-		option{Name: uriOption, Type: typeStr, DefaultFunc: func() any { return qgaclient.DefaultURI() }},
-		option{Name: "domain", Type: typeStr},
-		option{Name: "agent_socket", Type: typePath},
-		option{Name: "agent_timeout", Type: typeInt, Default: defaultAgentTimeout},
+		ansible.Option{Name: uriOption, Type: ansible.TypeStr, DefaultFunc: func() any { return qgaclient.DefaultURI() }},
+		ansible.Option{Name: "domain", Type: ansible.TypeStr},
+		ansible.Option{Name: "agent_socket", Type: ansible.TypePath},
+		ansible.Option{Name: "agent_timeout", Type: ansible.TypeInt, Default: defaultAgentTimeout},
 	)
 	spec.MutuallyExclusive = append(spec.MutuallyExclusive, []string{"domain", "agent_socket"})
 	spec.RequiredOneOf = append(spec.RequiredOneOf, []string{"domain", "agent_socket"})

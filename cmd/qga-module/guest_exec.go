@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -37,25 +39,20 @@ const defaultExecTimeout = 600
 // guestShell runs cmd, and the creates/removes tests.
 const guestShell = "/bin/sh"
 
-// defaultGuestPath is given to commands run with env but without PATH:
-// the agent starts the program with only the variables given, and a shell
-// with no PATH finds few commands.
-const defaultGuestPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-var guestExecModule = &module{
+var guestExecModule = &ansible.Module{
 	Name: "guest_exec",
-	Spec: withConnectionOptions(argSpec{
-		Options: []option{
-			{Name: "argv", Type: typeList},
-			{Name: "cmd", Type: typeStr},
-			{Name: "stdin", Type: typeStr, NoLogWhen: "stdin_sensitive"},
-			{Name: "stdin_add_newline", Type: typeBool, Default: true},
-			{Name: "stdin_sensitive", Type: typeBool, Default: false},
-			{Name: "env", Type: typeDict},
-			{Name: "timeout", Type: typeInt, Default: defaultExecTimeout},
-			{Name: "creates", Type: typeStr},
-			{Name: "removes", Type: typeStr},
-			{Name: "strip_empty_ends", Type: typeBool, Default: true},
+	Spec: withConnectionOptions(ansible.ArgSpec{
+		Options: []ansible.Option{
+			{Name: "argv", Type: ansible.TypeList},
+			{Name: "cmd", Type: ansible.TypeStr},
+			{Name: "stdin", Type: ansible.TypeStr, NoLogWhen: "stdin_sensitive"},
+			{Name: "stdin_add_newline", Type: ansible.TypeBool, Default: true},
+			{Name: "stdin_sensitive", Type: ansible.TypeBool, Default: false},
+			{Name: "env", Type: ansible.TypeDict},
+			{Name: "timeout", Type: ansible.TypeInt, Default: defaultExecTimeout},
+			{Name: "creates", Type: ansible.TypeStr},
+			{Name: "removes", Type: ansible.TypeStr},
+			{Name: "strip_empty_ends", Type: ansible.TypeBool, Default: true},
 		},
 		MutuallyExclusive: [][]string{{"argv", "cmd"}},
 		RequiredOneOf:     [][]string{{"argv", "cmd"}},
@@ -63,16 +60,16 @@ var guestExecModule = &module{
 	Run: runGuestExec,
 }
 
-func runGuestExec(ctx context.Context, req *request) (result, error) {
+func runGuestExec(ctx context.Context, req *ansible.Request) (ansible.Result, error) {
 	var args execArgs
-	if err := req.decode(&args); err != nil {
+	if err := req.Decode(&args); err != nil {
 		return nil, err
 	}
 	argv := args.Argv
 	if args.Cmd != "" {
 		argv = []string{guestShell, "-c", args.Cmd}
 	}
-	res := result{"changed": false, "cmd": argv, "rc": nil, "stdout": "", "stderr": "", "stdout_lines": []string{}, "stderr_lines": []string{}, "msg": ""}
+	res := ansible.Result{"changed": false, "cmd": argv, "rc": nil, "stdout": "", "stderr": "", "stdout_lines": []string{}, "stderr_lines": []string{}, "msg": ""}
 	if len(argv) == 0 || argv[0] == "" {
 		res["rc"] = 256
 		return res, errors.New("no command given: argv is empty or cmd is an empty string")
@@ -87,7 +84,7 @@ func runGuestExec(ctx context.Context, req *request) (result, error) {
 	if args.StdinSensitive && strings.TrimSpace(args.Stdin) != "" {
 		// The argument spec hides the value as given; a command that echoes
 		// it usually drops surrounding space or the newline.
-		req.hide(strings.TrimSpace(args.Stdin))
+		req.Hide(strings.TrimSpace(args.Stdin))
 	}
 	would := "Did"
 	if req.CheckMode {
@@ -122,12 +119,15 @@ func runGuestExec(ctx context.Context, req *request) (result, error) {
 		return res, nil
 	}
 
-	execReq := qgaclient.ExecRequest{Path: argv[0], Args: argv[1:], Env: guestEnv(args.Env), Stdin: []byte(stdin)}
+	cmd := guestrules.Command{
+		ExecRequest: qgaclient.ExecRequest{Path: argv[0], Args: argv[1:], Env: guestrules.Env(args.Env), Stdin: []byte(stdin)},
+		Timeout:     time.Duration(args.Timeout) * time.Second,
+	}
 	start := time.Now()
-	// Run kills the command with the processes it started when it outlives
-	// the timeout (the agent would leave them running after the task
-	// failed), and its error says what was killed.
-	out, err := g.client.Run(ctx, execReq, time.Duration(args.Timeout)*time.Second)
+	// The provider's rule too: the command is killed with the processes it
+	// started when it outlives the timeout (the agent would leave them
+	// running after the task failed), and the error says what was killed.
+	out, err := guestrules.Run(ctx, g.client, cmd)
 	end := time.Now()
 	res["start"], res["end"], res["delta"] = pythonTime(start), pythonTime(end), pythonDelta(end.Sub(start))
 	if err != nil {
@@ -136,9 +136,10 @@ func runGuestExec(ctx context.Context, req *request) (result, error) {
 	return execResult(res, out, args.StripEmptyEnds, req)
 }
 
-// execResult fills the command module's result keys from the agent's answer
-// and fails the task on a non-zero exit.
-func execResult(res result, out *qgaclient.ExecResult, strip bool, req *request) (result, error) {
+// execResult fills the command module's result keys from the outcome and
+// fails the task when the shared rule says it failed, with the command
+// module's messages.
+func execResult(res ansible.Result, out *guestrules.Outcome, strip bool, req *ansible.Request) (ansible.Result, error) {
 	stdout, stderr := string(out.Stdout), string(out.Stderr)
 	if strip {
 		stdout = strings.TrimRight(stdout, "\r\n")
@@ -148,7 +149,7 @@ func execResult(res result, out *qgaclient.ExecResult, strip bool, req *request)
 	res["stdout_lines"], res["stderr_lines"] = splitLines(stdout), splitLines(stderr)
 	res["pid"] = out.PID
 	if out.StdoutTruncated || out.StderrTruncated {
-		req.warn("the guest agent truncated the command's output at its capture limit")
+		req.Warn("the guest agent truncated the command's output at its capture limit")
 	}
 	rc := out.ExitCode
 	if out.Signal != 0 {
@@ -158,12 +159,12 @@ func execResult(res result, out *qgaclient.ExecResult, strip bool, req *request)
 	}
 	res["rc"] = rc
 	switch {
+	case out.Failure == nil:
+		return res, nil
 	case out.Signal != 0:
-		return res, fmt.Errorf("the command was killed by signal %d", out.Signal)
-	case rc != 0:
-		return res, errors.New("non-zero return code")
+		return res, out.Failure
 	}
-	return res, nil
+	return res, errors.New("non-zero return code")
 }
 
 // skipForCreatesRemoves gives the command module's skip message when
@@ -213,23 +214,6 @@ func guestPathMatches(ctx context.Context, g *guest, pattern string) (bool, erro
 		return false, nil
 	}
 	return false, fmt.Errorf("%s exited %d: %s", guestShell, out.ExitCode, strings.TrimSpace(string(out.Stderr)))
-}
-
-// guestEnv turns the env option into the agent's NAME=value list, adding a
-// PATH when the task set none.
-func guestEnv(env map[string]string) []string {
-	if len(env) == 0 {
-		return nil
-	}
-	list := make([]string, 0, len(env)+1)
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	if _, ok := env["PATH"]; !ok {
-		list = append(list, "PATH="+defaultGuestPath)
-	}
-	sort.Strings(list)
-	return list
 }
 
 // splitLines splits like Python's str.splitlines, which Ansible uses for

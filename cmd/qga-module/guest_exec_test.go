@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 func execTask(a *fakeAgent, options map[string]any) map[string]any {
@@ -45,7 +47,7 @@ func TestExecResultLikeCommandModule(t *testing.T) {
 	if string(gotStdin) != "data\n" {
 		t.Errorf("stdin = %q, want a newline added", gotStdin)
 	}
-	if !slices.Equal(gotEnv, []string{"A=1", "PATH=" + defaultGuestPath}) {
+	if !slices.Equal(gotEnv, []string{"A=1", "PATH=" + guestrules.DefaultGuestPath}) {
 		t.Errorf("env = %q", gotEnv)
 	}
 	r := out.Result

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -19,15 +21,15 @@ type osInfoArgs struct {
 	connectionArgs `mapstructure:",squash"`
 }
 
-var guestOSInfoModule = &module{
+var guestOSInfoModule = &ansible.Module{
 	Name: "guest_osinfo",
-	Spec: withConnectionOptions(argSpec{}),
+	Spec: withConnectionOptions(ansible.ArgSpec{}),
 	Run:  runGuestOSInfo,
 }
 
-func runGuestOSInfo(ctx context.Context, req *request) (result, error) {
+func runGuestOSInfo(ctx context.Context, req *ansible.Request) (ansible.Result, error) {
 	var args osInfoArgs
-	if err := req.decode(&args); err != nil {
+	if err := req.Decode(&args); err != nil {
 		return nil, err
 	}
 	g, err := openGuest(ctx, args.connectionArgs)
@@ -74,8 +76,11 @@ func runGuestOSInfo(ctx context.Context, req *request) (result, error) {
 		{"network interfaces", func(ctx context.Context) error {
 			ifaces, err := g.client.Interfaces(ctx)
 			if err == nil {
-				facts["qga_interfaces"] = interfacesFact(ifaces)
-				facts["qga_ipv4_addresses"], facts["qga_ipv6_addresses"] = globalAddresses(ifaces)
+				facts["qga_interfaces"] = interfacesFact(everyAddress.Apply(ifaces).Interfaces)
+				// The addresses other hosts can reach, as guest_interfaces
+				// and the provider's qga_guest_interfaces give them by default.
+				reachable := defaultAddresses.Apply(ifaces)
+				facts["qga_ipv4_addresses"], facts["qga_ipv6_addresses"] = reachable.IPv4, reachable.IPv6
 			}
 			return err
 		}},
@@ -87,12 +92,12 @@ func runGuestOSInfo(ctx context.Context, req *request) (result, error) {
 		switch {
 		case err == nil:
 		case unavailable(err):
-			req.warn("no %s facts: %v", part.name, err)
+			req.Warn("no %s facts: %v", part.name, err)
 		default:
 			return nil, fmt.Errorf("reading the guest's %s: %w", part.name, err)
 		}
 	}
-	return result{"changed": false, "ansible_facts": facts}, nil
+	return ansible.Result{"changed": false, "ansible_facts": facts}, nil
 }
 
 func osInfoFact(os *qgaclient.OSInfo) map[string]any {
@@ -105,35 +110,19 @@ func osInfoFact(os *qgaclient.OSInfo) map[string]any {
 	}
 }
 
-func interfacesFact(ifaces []qgaclient.Interface) []map[string]any {
-	out := []map[string]any{}
-	for _, iface := range ifaces {
-		addrs := []map[string]any{}
-		for _, a := range iface.IPAddresses {
-			addrs = append(addrs, map[string]any{"ip_address": a.Address, "ip_address_type": a.Type, "prefix": a.Prefix})
-		}
-		out = append(out, map[string]any{"name": iface.Name, "hardware_address": iface.HardwareAddress, "ip_addresses": addrs})
-	}
-	return out
-}
+var (
+	// everyAddress keeps every interface and usable address: the
+	// qga_interfaces fact is what the agent reports.
+	everyAddress = mustFilter(guestrules.AddressFilterSpec{Scopes: guestrules.Scopes, ExcludeInterfaceNames: []string{}})
+	// defaultAddresses is the filter's default: global addresses, no
+	// container or VM bridges of the guest's own.
+	defaultAddresses = mustFilter(guestrules.AddressFilterSpec{})
+)
 
-// globalAddresses lists the addresses other hosts could reach the guest
-// on, leaving out loopback and link-local ones: what a later task (e.g.
-// add_host) usually wants.
-func globalAddresses(ifaces []qgaclient.Interface) (v4, v6 []string) {
-	v4, v6 = []string{}, []string{}
-	for _, iface := range ifaces {
-		for _, a := range iface.IPAddresses {
-			ip, err := netip.ParseAddr(a.Address)
-			if err != nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
-				continue
-			}
-			if ip.Is4() {
-				v4 = append(v4, ip.String())
-			} else {
-				v6 = append(v6, ip.String())
-			}
-		}
+func mustFilter(spec guestrules.AddressFilterSpec) guestrules.AddressFilter {
+	f, err := guestrules.NewAddressFilter(spec)
+	if err != nil {
+		panic(err)
 	}
-	return v4, v6
+	return f
 }

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 // guest_ssh_keys manages a guest user's ~/.ssh/authorized_keys through the
@@ -19,35 +23,23 @@ type sshKeysArgs struct {
 	Exclusive      bool     `mapstructure:"exclusive"`
 }
 
-var guestSSHKeysModule = &module{
+var guestSSHKeysModule = &ansible.Module{
 	Name: "guest_ssh_keys",
-	Spec: withConnectionOptions(argSpec{Options: []option{
-		{Name: "user", Type: typeStr, Required: true},
+	Spec: withConnectionOptions(ansible.ArgSpec{Options: []ansible.Option{
+		{Name: "user", Type: ansible.TypeStr, Required: true},
 		// Keys split on lines, not commas: options such as from="a,b" hold
 		// commas, and the contents of a .pub or authorized_keys file is
 		// one key per line.
-		{Name: "keys", Type: typeList, Required: true, Aliases: []string{"key"}, ListSeparator: "\n"},
-		{Name: "state", Type: typeStr, Default: "present", Choices: []string{"present", "absent"}},
-		{Name: "exclusive", Type: typeBool, Default: false},
+		{Name: "keys", Type: ansible.TypeList, Required: true, Aliases: []string{"key"}, ListSeparator: "\n"},
+		{Name: "state", Type: ansible.TypeStr, Default: "present", Choices: []string{"present", "absent"}},
+		{Name: "exclusive", Type: ansible.TypeBool, Default: false},
 	}}),
 	Run: runGuestSSHKeys,
 }
 
-// sshKeysPlan is what a run has to do, worked out from the keys the guest
-// has and the task's options.
-type sshKeysPlan struct {
-	Before, After  []string
-	Added, Removed []string
-}
-
-// changed compares keys as sets: qemu-ga returns authorized keys in an
-// order of its own (7.2 lists them last line first), so order carries no
-// meaning here.
-func (p sshKeysPlan) changed() bool { return len(p.Added) > 0 || len(p.Removed) > 0 }
-
-func runGuestSSHKeys(ctx context.Context, req *request) (result, error) {
+func runGuestSSHKeys(ctx context.Context, req *ansible.Request) (ansible.Result, error) {
 	var args sshKeysArgs
-	if err := req.decode(&args); err != nil {
+	if err := req.Decode(&args); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(args.User) == "" {
@@ -57,6 +49,9 @@ func runGuestSSHKeys(ctx context.Context, req *request) (result, error) {
 		return nil, fmt.Errorf("exclusive=true applies to state=present only (it makes the keys given the only ones); with state=absent, list the keys to remove")
 	}
 	wanted := normalizeKeys(args.Keys)
+	if err := checkKeys(wanted); err != nil {
+		return nil, err
+	}
 
 	g, err := openGuest(ctx, args.connectionArgs)
 	if err != nil {
@@ -70,23 +65,26 @@ func runGuestSSHKeys(ctx context.Context, req *request) (result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the authorized keys: %w", err)
 	}
-	plan := planSSHKeys(current, wanted, args.State, args.Exclusive)
+	plan := guestrules.PlanKeys(current, keysRequest(wanted, args.State, args.Exclusive))
 
-	res := result{
-		"changed": plan.changed(), "user": args.User, "state": args.State, "exclusive": args.Exclusive,
-		"keys": plan.After, "added": plan.Added, "removed": plan.Removed,
+	res := ansible.Result{
+		"changed": plan.Changed(), "user": args.User, "state": args.State, "exclusive": args.Exclusive,
+		"keys": plan.After, "added": plan.Add, "removed": plan.Remove,
 	}
 	if req.Diff {
 		header := fmt.Sprintf("authorized keys of %s", args.User)
 		res["diff"] = map[string]any{
-			"before": keysText(sorted(plan.Before)), "after": keysText(sorted(plan.After)),
+			"before": keysText(slices.Sorted(slices.Values(plan.Before))), "after": keysText(slices.Sorted(slices.Values(plan.After))),
 			"before_header": header, "after_header": header,
 		}
 	}
-	if !plan.changed() || req.CheckMode {
+	if !plan.Changed() || req.CheckMode {
 		return res, nil
 	}
-	if err := applySSHKeys(ctx, g, args.User, plan); err != nil {
+	cctx, cancel = g.call(ctx)
+	err = guestrules.ApplyKeys(cctx, g.client, args.User, plan)
+	cancel()
+	if err != nil {
 		return res, err
 	}
 
@@ -100,71 +98,36 @@ func runGuestSSHKeys(ctx context.Context, req *request) (result, error) {
 	}
 	res["keys"] = after
 	if !sameKeys(after, plan.After) {
-		req.warn("the guest's authorized keys for %s after the change differ from what was asked: %d keys instead of %d", args.User, len(after), len(plan.After))
+		req.Warn("the guest's authorized keys for %s after the change differ from what was asked: %d keys instead of %d", args.User, len(after), len(plan.After))
 	}
 	return res, nil
 }
 
-// planSSHKeys works out the keys after the run. With state=present the
-// keys are added (exclusive: they become the only keys); with state=absent
-// they are removed.
-func planSSHKeys(current, wanted []string, state string, exclusive bool) sshKeysPlan {
-	p := sshKeysPlan{Before: nonNil(current), Added: []string{}, Removed: []string{}}
-	switch {
-	case state == "absent":
-		for _, k := range current {
-			if slices.Contains(wanted, k) {
-				p.Removed = appendOnce(p.Removed, k)
-			} else {
-				p.After = append(p.After, k)
-			}
-		}
-	case exclusive:
-		p.After = slices.Clone(wanted)
-		for _, k := range current {
-			if !slices.Contains(wanted, k) {
-				p.Removed = appendOnce(p.Removed, k)
-			}
-		}
-		for _, k := range wanted {
-			if !slices.Contains(current, k) {
-				p.Added = append(p.Added, k)
-			}
-		}
-	default:
-		p.After = slices.Clone(current)
-		for _, k := range wanted {
-			if !slices.Contains(current, k) {
-				p.Added = append(p.Added, k)
-				p.After = append(p.After, k)
-			}
-		}
+// keysRequest turns the task's options into the shared rule's request:
+// state=present adds the keys (exclusive: they become the only ones),
+// state=absent removes them. Keys compare by type and key data
+// (guestrules.KeyID), as in the provider: the same key with another comment
+// is no change.
+func keysRequest(keys []string, state string, exclusive bool) guestrules.KeysRequest {
+	if state == "absent" {
+		return guestrules.KeysRequest{Drop: keys}
 	}
-	p.After = nonNil(p.After)
-	return p
+	return guestrules.KeysRequest{Want: keys, Exclusive: exclusive}
 }
 
-// applySSHKeys makes the change with as narrow an agent call as the plan
-// allows: appending or removing single keys leaves the rest of the file,
-// comments included, as it was; only a mix of both rewrites it.
-func applySSHKeys(ctx context.Context, g *guest, user string, p sshKeysPlan) error {
-	cctx, cancel := g.call(ctx)
-	defer cancel()
-	switch {
-	case len(p.Removed) == 0:
-		if err := g.client.AddSSHKeys(cctx, user, p.Added); err != nil {
-			return fmt.Errorf("adding authorized keys: %w", err)
-		}
-	case len(p.Added) == 0:
-		if err := g.client.RemoveSSHKeys(cctx, user, p.Removed); err != nil {
-			return fmt.Errorf("removing authorized keys: %w", err)
-		}
-	default:
-		if err := g.client.SetSSHKeys(cctx, user, p.After); err != nil {
-			return fmt.Errorf("replacing the authorized keys: %w", err)
-		}
+// checkKeys refuses what is not a list of OpenSSH public keys
+// (guestrules.CheckKeys, the provider's plan-time rule too), before
+// anything reaches the guest.
+func checkKeys(keys []string) error {
+	problems := guestrules.CheckKeys(keys)
+	if len(problems) == 0 {
+		return nil
 	}
-	return nil
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.Error()
+	}
+	return fmt.Errorf("keys: %s", strings.Join(msgs, " "))
 }
 
 // normalizeKeys turns the keys option into one key per entry: entries
@@ -195,7 +158,7 @@ func keysText(keys []string) string {
 
 // sameKeys tells whether two key lists hold the same keys, in any order.
 func sameKeys(a, b []string) bool {
-	return slices.Equal(sorted(a), sorted(b))
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 func appendOnce(list []string, s string) []string {
@@ -203,11 +166,4 @@ func appendOnce(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

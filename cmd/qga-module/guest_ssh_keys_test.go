@@ -4,12 +4,14 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 const (
-	keyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1 a@test"
-	keyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2 b@test"
-	keyC = `from="10.0.0.1,10.0.0.2" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC3 c@test`
+	keyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJfJ3TWEeJMRWHAwGjcoZeLDxQ6Y0WP6XRazc4hTrzPS a@test"
+	keyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIETgbeIQMVQJBbqEfceLNw5OwH5EsLN700filpo63Nnw b@test"
+	keyC = `from="10.0.0.1,10.0.0.2" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxhNlezWQ5JASe+NKlbuSFIhlmbpPn81e54f0nlG9h3 c@test`
 )
 
 func TestPlanSSHKeys(t *testing.T) {
@@ -26,16 +28,20 @@ func TestPlanSSHKeys(t *testing.T) {
 		{"exclusive replaces", []string{keyA, keyB}, []string{keyC}, "present", true, []string{keyC}, []string{keyC}, []string{keyA, keyB}},
 		{"exclusive same", []string{keyA}, []string{keyA}, "present", true, []string{keyA}, []string{}, []string{}},
 		// qemu-ga lists keys in an order of its own: order is no change.
-		{"exclusive reordered", []string{keyB, keyA}, []string{keyA, keyB}, "present", true, []string{keyA, keyB}, []string{}, []string{}},
+		{"exclusive reordered", []string{keyB, keyA}, []string{keyA, keyB}, "present", true, []string{keyB, keyA}, []string{}, []string{}},
 		{"exclusive empty", []string{keyA}, []string{}, "present", true, []string{}, []string{}, []string{keyA}},
 		{"absent", []string{keyA, keyB}, []string{keyB, keyC}, "absent", false, []string{keyA}, []string{}, []string{keyB}},
 		{"absent none there", []string{}, []string{keyA}, "absent", false, []string{}, []string{}, []string{}},
+		// The same key with another comment is the same key.
+		{"other comment present", []string{keyA + "-old"}, []string{keyA}, "present", false, []string{keyA + "-old"}, []string{}, []string{}},
+		{"other comment exclusive", []string{keyA + "-old", keyB}, []string{keyA}, "present", true, []string{keyA + "-old"}, []string{}, []string{keyB}},
+		{"other comment absent", []string{keyA + "-old", keyB}, []string{keyA}, "absent", false, []string{keyB}, []string{}, []string{keyA + "-old"}},
 	}
 	for _, c := range cases {
-		p := planSSHKeys(c.current, c.keys, c.state, c.exclusive)
+		p := guestrules.PlanKeys(c.current, keysRequest(c.keys, c.state, c.exclusive))
 		wantChanged := len(c.added)+len(c.removed) > 0
-		if !reflect.DeepEqual(p.After, c.after) || !reflect.DeepEqual(p.Added, c.added) || !reflect.DeepEqual(p.Removed, c.removed) || p.changed() != wantChanged {
-			t.Errorf("%s: after %q added %q removed %q", c.name, p.After, p.Added, p.Removed)
+		if !reflect.DeepEqual(p.After, c.after) || !reflect.DeepEqual(p.Add, c.added) || !reflect.DeepEqual(p.Remove, c.removed) || p.Changed() != wantChanged {
+			t.Errorf("%s: after %q added %q removed %q", c.name, p.After, p.Add, p.Remove)
 		}
 	}
 }
@@ -93,7 +99,7 @@ func TestSSHKeysIdempotentWithCheckAndDiff(t *testing.T) {
 	if !out.changed() || !slices.Equal(a.userKeys("alice"), []string{keyB}) {
 		t.Fatalf("exclusive: keys now %q: %s", a.userKeys("alice"), out.Raw)
 	}
-	if got := sorted(stringList(t, out.Result["removed"])); !slices.Equal(got, []string{keyC, keyA}) {
+	if got := slices.Sorted(slices.Values(stringList(t, out.Result["removed"]))); !slices.Equal(got, []string{keyC, keyA}) {
 		t.Errorf("removed = %q", got)
 	}
 	out = runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyB}, "state": "absent"})).mustSucceed(t)
@@ -110,6 +116,10 @@ func TestSSHKeysFailures(t *testing.T) {
 		mustFail(t, "exclusive=true applies to state=present only")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"user": "", "keys": []any{keyA}})).
 		mustFail(t, "user must name a guest user")
+	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{"ssh-ed25519 AAAA-not-a-key"}})).
+		mustFail(t, "is not an OpenSSH public key")
+	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyA, keyA + "-again"}})).
+		mustFail(t, "the same key is listed twice")
 	a.Disable("guest-ssh-add-authorized-keys")
 	a.SetAuthorizedKeys("alice")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyA}})).

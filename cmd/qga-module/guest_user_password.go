@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 // guest_user_password sets a guest user's password with the agent's
@@ -28,12 +31,12 @@ type userPasswordArgs struct {
 	Crypted        bool   `mapstructure:"crypted"`
 }
 
-var guestUserPasswordModule = &module{
+var guestUserPasswordModule = &ansible.Module{
 	Name: "guest_user_password",
-	Spec: withConnectionOptions(argSpec{Options: []option{
-		{Name: "user", Type: typeStr, Required: true},
-		{Name: "password", Type: typeStr, Required: true, NoLog: true},
-		{Name: "crypted", Type: typeBool, Default: false},
+	Spec: withConnectionOptions(ansible.ArgSpec{Options: []ansible.Option{
+		{Name: "user", Type: ansible.TypeStr, Required: true},
+		{Name: "password", Type: ansible.TypeStr, Required: true, NoLog: true},
+		{Name: "crypted", Type: ansible.TypeBool, Default: false},
 	}}),
 	Run: runGuestUserPassword,
 }
@@ -41,16 +44,11 @@ var guestUserPasswordModule = &module{
 // shadowPath is where a Linux guest keeps password hashes.
 const shadowPath = "/etc/shadow"
 
-// cryptHash matches crypt(3) hashes: the modular "$id$..." forms (yescrypt
-// $y$, SHA-512 $6$, bcrypt $2b$, ...) and traditional 13-character DES,
-// optionally locked with leading "!".
-var cryptHash = regexp.MustCompile(`^!*(\$[0-9a-z]+\$[^:\s]+|[./0-9A-Za-z]{13})$`)
-
 var errNoShadowEntry = errors.New("no entry")
 
-func runGuestUserPassword(ctx context.Context, req *request) (result, error) {
+func runGuestUserPassword(ctx context.Context, req *ansible.Request) (ansible.Result, error) {
 	var args userPasswordArgs
-	if err := req.decode(&args); err != nil {
+	if err := req.Decode(&args); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(args.User) == "" {
@@ -59,9 +57,12 @@ func runGuestUserPassword(ctx context.Context, req *request) (result, error) {
 	if args.Password == "" {
 		return nil, fmt.Errorf("password must not be empty")
 	}
-	if args.Crypted && !cryptHash.MatchString(args.Password) {
-		// Writing a plain password as a hash would lock the account.
-		return nil, fmt.Errorf("crypted=true but password is not a crypt(3) hash such as $y$... or $6$...: hash it first, e.g. with the password_hash filter, or set crypted=false")
+	if args.Crypted {
+		// Writing a plain password as a hash would lock the account; the
+		// provider's plan-time rule too.
+		if err := guestrules.CheckCryptHash(args.Password); err != nil {
+			return nil, fmt.Errorf("password with crypted=true: %w", err)
+		}
 	}
 
 	g, err := openGuest(ctx, args.connectionArgs)
@@ -79,7 +80,7 @@ func runGuestUserPassword(ctx context.Context, req *request) (result, error) {
 		return nil, err
 	}
 
-	res := result{"user": args.User, "crypted": args.Crypted, "hash_compared": false}
+	res := ansible.Result{"user": args.User, "crypted": args.Crypted, "hash_compared": false}
 	changed := true
 	if args.Crypted {
 		current, err := shadowHash(ctx, g, args.User)
@@ -87,7 +88,7 @@ func runGuestUserPassword(ctx context.Context, req *request) (result, error) {
 		case errors.Is(err, errNoShadowEntry):
 			return nil, fmt.Errorf("user %q does not exist in the guest (no entry in %s)", args.User, shadowPath)
 		case err != nil:
-			req.warn("could not compare with the hash in the guest's %s, so the password is set and reported as changed: %v", shadowPath, err)
+			req.Warn("could not compare with the hash in the guest's %s, so the password is set and reported as changed: %v", shadowPath, err)
 		default:
 			res["hash_compared"] = true
 			changed = current != args.Password

@@ -74,20 +74,10 @@ func TestUnreadableShadowWarnsAndSets(t *testing.T) {
 func TestPasswordRefusals(t *testing.T) {
 	a := newFakeAgent(t)
 	runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": "not-a-hash", "crypted": true})).
-		mustFail(t, "crypted=true but password is not a crypt(3) hash")
+		mustFail(t, "password with crypted=true: the crypted password is not a crypt(3) hash")
 	runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": ""})).
 		mustFail(t, "password must not be empty")
 	a.Disable("guest-set-user-password")
 	runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": "pw", "_ansible_check_mode": true})).
 		mustFail(t, "command is disabled")
-	for _, h := range []string{testHash, "$y$j9T$salt$hash", "!$6$x$y", "abcdefghijklm"} {
-		if !cryptHash.MatchString(h) {
-			t.Errorf("%q not taken for a hash", h)
-		}
-	}
-	for _, p := range []string{"secret", "$6$", "with space$6$x$y"} {
-		if cryptHash.MatchString(p) {
-			t.Errorf("%q taken for a hash", p)
-		}
-	}
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qgatools/terraform-provider-qga/internal/ansible"
 )
 
 func TestModuleChosenByAnsibleNameOrProgramName(t *testing.T) {
@@ -30,7 +32,7 @@ func TestModuleChosenByAnsibleNameOrProgramName(t *testing.T) {
 	}
 
 	args["_ansible_module_name"] = "qgatools.qga.guest_nothing"
-	runTask(t, "AnsiballZ_guest_nothing", args).mustFail(t, "this program implements the modules guest_exec, guest_osinfo, guest_ssh_keys, guest_user_password of qgatools.qga, not \"qgatools.qga.guest_nothing\"")
+	runTask(t, "AnsiballZ_guest_nothing", args).mustFail(t, "this program implements the modules guest_exec, guest_interfaces, guest_osinfo, guest_ssh_keys, guest_user_password of qgatools.qga, not \"qgatools.qga.guest_nothing\"")
 }
 
 func TestUsageAndBadArgumentsFile(t *testing.T) {
@@ -85,20 +87,21 @@ func TestValidationFailuresAreAnsibleStyleResults(t *testing.T) {
 }
 
 func TestPanicBecomesFailedResult(t *testing.T) {
-	modules["guest_panic"] = &module{
+	saved := collection.Modules
+	collection.Modules = append(slices.Clone(saved), &ansible.Module{
 		Name: "guest_panic",
-		Spec: argSpec{Options: []option{{Name: "password", Type: typeStr, NoLog: true}}},
-		Run: func(context.Context, *request) (result, error) {
+		Spec: ansible.ArgSpec{Options: []ansible.Option{{Name: "password", Type: ansible.TypeStr, NoLog: true}}},
+		Run: func(context.Context, *ansible.Request) (ansible.Result, error) {
 			panic("boom with secret pw-123")
 		},
-	}
-	defer delete(modules, "guest_panic")
+	})
+	defer func() { collection.Modules = saved }()
 	out := runTask(t, "AnsiballZ_guest_panic", task("guest_panic", map[string]any{"password": "pw-123"}))
 	out.mustFail(t, "internal error in the qgatools.qga module (boom with secret ********)")
 	if strings.Contains(out.Raw, "pw-123") || strings.Contains(out.Raw, "goroutine") {
 		t.Errorf("panic output leaks the secret or a stack trace: %s", out.Raw)
 	}
-	if out.moduleArgs(t)["password"] != noLogPlaceholder {
+	if out.moduleArgs(t)["password"] != ansible.NoLogPlaceholder {
 		t.Errorf("invocation after a panic: %s", out.Raw)
 	}
 }
@@ -117,7 +120,7 @@ func TestPasswordNeverInOutput(t *testing.T) {
 			if strings.Contains(out.Raw, secret) {
 				t.Fatalf("password in output: %s", out.Raw)
 			}
-			if out.moduleArgs(t)["password"] != noLogPlaceholder {
+			if out.moduleArgs(t)["password"] != ansible.NoLogPlaceholder {
 				t.Fatalf("invocation.module_args.password not masked: %s", out.Raw)
 			}
 		})
@@ -128,26 +131,12 @@ func TestSensitiveStdinNeverInOutput(t *testing.T) {
 	const secret = "stdin-secret-42"
 	args := task("guest_exec", map[string]any{"domain": "d", "cmd": "cat", "stdin": secret + "\n", "stdin_sensitive": true, "_ansible_check_mode": true})
 	out := runTask(t, "AnsiballZ_guest_exec", args).mustSucceed(t)
-	if strings.Contains(out.Raw, secret) || out.moduleArgs(t)["stdin"] != noLogPlaceholder {
+	if strings.Contains(out.Raw, secret) || out.moduleArgs(t)["stdin"] != ansible.NoLogPlaceholder {
 		t.Fatalf("stdin leaked: %s", out.Raw)
 	}
 	// Without stdin_sensitive, stdin is an ordinary option.
 	args = task("guest_exec", map[string]any{"domain": "d", "cmd": "cat", "stdin": "plain", "_ansible_check_mode": true})
 	if got := runTask(t, "AnsiballZ_guest_exec", args).moduleArgs(t)["stdin"]; got != "plain" {
 		t.Fatalf("stdin = %v", got)
-	}
-}
-
-func TestWriteResultIsOneJSONObject(t *testing.T) {
-	var buf bytes.Buffer
-	if err := writeResult(&buf, result{"changed": false, "msg": "<class 'str'> & more"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), "<class 'str'> & more") {
-		t.Errorf("HTML-escaped output: %s", buf.String())
-	}
-	var v map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
-		t.Fatal(err)
 	}
 }

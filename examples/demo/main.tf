@@ -41,10 +41,13 @@ provider "qga" {
 
 # Boots before anything else is asked of the guest: waits for an IPv4 address.
 data "qga_guest_interfaces" "guest" {
-  domain           = var.domain
-  address_family   = "ipv4"
-  wait_for_address = true
-  wait_timeout     = "3m"
+  domain         = var.domain
+  address_family = "ipv4"
+  wait_for       = 1
+
+  timeouts {
+    read = "3m"
+  }
 }
 
 data "qga_guest_osinfo" "guest" {
@@ -104,4 +107,9 @@ output "alice_password_version" {
 
 output "exec_stdout" {
   value = qga_guest_exec.hello.stdout
+}
+
+# The address to connect to: global, not a container bridge's.
+output "ipv4_address" {
+  value = data.qga_guest_interfaces.guest.ipv4_address
 }

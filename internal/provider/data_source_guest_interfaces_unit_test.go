@@ -9,8 +9,9 @@ import (
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient/qgatest"
 )
 
-// TestUnitGuestInterfaces: the filters (family, loopback) over the fake
-// guest's interfaces, and a wait for an address that never comes.
+// TestUnitGuestInterfaces: the default filters (global addresses, no
+// loopback), a family and scopes, and a wait for an address that never
+// comes.
 func TestUnitGuestInterfaces(t *testing.T) {
 	a := qgatest.New(t)
 	ds := "data.qga_guest_interfaces.test"
@@ -28,11 +29,13 @@ func TestUnitGuestInterfaces(t *testing.T) {
 					resource.TestCheckResourceAttr(ds, "interfaces.#", "1"),
 					resource.TestCheckResourceAttr(ds, "interfaces.0.name", "eth0"),
 					resource.TestCheckResourceAttr(ds, "interfaces.0.hardware_address", "52:54:00:00:00:01"),
-					resource.TestCheckResourceAttr(ds, "addresses.#", "3"),
+					resource.TestCheckResourceAttr(ds, "addresses.#", "2"),
+					resource.TestCheckResourceAttr(ds, "ipv4_address", "192.0.2.10"),
+					resource.TestCheckResourceAttr(ds, "ipv6_address", "2001:db8::10"),
 				),
 			},
 			{
-				Config: config(`address_family = "ipv4"` + "\n  include_loopback = true"),
+				Config: config(`address_family = "ipv4"` + "\n  scope = [\"global\", \"loopback\"]"),
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttr(ds, "interfaces.#", "2"),
 					resource.TestCheckResourceAttr(ds, "addresses.#", "2"),
@@ -44,8 +47,8 @@ func TestUnitGuestInterfaces(t *testing.T) {
 				PreConfig: func() {
 					a.SetInterfaces(qgatest.Interface{Name: "lo", Addresses: []qgatest.Address{{IP: "127.0.0.1", Type: "ipv4", Prefix: 8}}})
 				},
-				Config:      config(`wait_for_address = true` + "\n  wait_timeout = \"1s\""),
-				ExpectError: regexp.MustCompile(`(?s)No address appeared.*within\s+1s\s+\(interfaces:\s+lo\)`),
+				Config:      config("wait_for = 1\n  timeouts {\n    read = \"1s\"\n  }"),
+				ExpectError: regexp.MustCompile(`(?s)raise\s+timeouts\.read`),
 			},
 		},
 	})

@@ -26,8 +26,6 @@ const (
 	defaultAgentTimeout = 3 * time.Minute
 	// defaultCallTimeout bounds one agent command: qgaclient's own default.
 	defaultCallTimeout = qgaclient.DefaultCallTimeout
-	// defaultWaitTimeout is how long wait_for_address waits.
-	defaultWaitTimeout = 5 * time.Minute
 	// defaultExecTimeout is how long a qga_guest_exec command may run.
 	defaultExecTimeout = 5 * time.Minute
 )

@@ -8,8 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
 func TestSplitImportID(t *testing.T) {
@@ -55,21 +53,6 @@ func TestAuthorizedKeysValidator(t *testing.T) {
 	}
 }
 
-func TestCheckCryptHash(t *testing.T) {
-	if msg := checkCryptHash(testCryptHash); msg != "" {
-		t.Errorf("valid hash rejected: %s", msg)
-	}
-	for _, bad := range []string{"pl4in pa55", "s3cr3tvalue", "$6$onlysalt", "x1:y2"} {
-		msg := checkCryptHash(bad)
-		if msg == "" {
-			t.Errorf("%q accepted as a hash", bad)
-		}
-		if strings.Contains(msg, bad) {
-			t.Errorf("the message quotes the value, which may be a password: %s", msg)
-		}
-	}
-}
-
 func TestOutputValueAndTail(t *testing.T) {
 	v, cut := outputValue([]byte("abc\xffdef"), 100)
 	if cut || v.ValueString() != "abc\uFFFDdef" {
@@ -84,20 +67,5 @@ func TestOutputValueAndTail(t *testing.T) {
 	}
 	if got := tail(nil, 2, 100); got != "(empty)" {
 		t.Errorf("tail = %q", got)
-	}
-}
-
-func TestFilterInterfaces(t *testing.T) {
-	ifaces := []qgaclient.Interface{
-		{Name: "lo", IPAddresses: []qgaclient.IPAddress{{Address: "127.0.0.1", Type: "ipv4", Prefix: 8}, {Address: "::1", Type: "ipv6", Prefix: 128}}},
-		{Name: "eth0", HardwareAddress: "52:54:00:12:34:56", IPAddresses: []qgaclient.IPAddress{{Address: "10.0.2.15", Type: "ipv4", Prefix: 24}, {Address: "fe80::1", Type: "ipv6", Prefix: 64}}},
-	}
-	out, addrs := filterInterfaces(ifaces, "ipv4", false)
-	if len(out) != 1 || out[0].Name != "eth0" || len(addrs) != 1 || addrs[0] != "10.0.2.15" {
-		t.Errorf("ipv4 without loopback: %+v %v", out, addrs)
-	}
-	_, addrs = filterInterfaces(ifaces, "any", true)
-	if len(addrs) != 4 {
-		t.Errorf("any with loopback: %v", addrs)
 	}
 }

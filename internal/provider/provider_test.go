@@ -66,6 +66,16 @@ func testGuests(t *testing.T) []testGuest {
 	}
 }
 
+// testAccOnce skips a slow acceptance test whose outcome does not depend
+// on the Terraform CLI in make testacc's runs after the first
+// (QGA_ACC_REPEAT=1), which repeat the suite with other CLIs.
+func testAccOnce(t *testing.T) {
+	t.Helper()
+	if os.Getenv("QGA_ACC_REPEAT") != "" {
+		t.Skip("does not depend on the CLI: runs in the first acceptance run only (QGA_ACC_REPEAT is set)")
+	}
+}
+
 func (g testGuest) provider() string {
 	return fmt.Sprintf("provider \"qga\" {\n  uri = %q\n  agent_timeout = \"2m\"\n}\n", g.env.URI)
 }

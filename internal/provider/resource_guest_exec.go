@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -102,7 +101,8 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			},
 			"env": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType, Sensitive: true,
-				Description: "Environment variables. When set, the command gets only these (the agent does not merge them with its own environment). " +
+				Description: "Environment variables. When set, the command gets only these (the agent does not merge them with its own environment), " +
+					"plus `PATH=" + guestrules.DefaultGuestPath + "` when they set no `PATH`. " +
 					"Marked sensitive (hidden in plans and logs) but stored in the state: for a secret, prefer `input_wo`.",
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
@@ -184,37 +184,38 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	if c == nil {
 		return
 	}
-	execReq := qgaclient.ExecRequest{
-		Path:  plan.Path.ValueString(),
-		Args:  listStrings(ctx, plan.Args, &resp.Diagnostics),
-		Env:   envList(ctx, plan.Env, &resp.Diagnostics),
-		Stdin: stdin(plan, config),
+	cmd := guestrules.Command{
+		ExecRequest: qgaclient.ExecRequest{
+			Path:  plan.Path.ValueString(),
+			Args:  listStrings(ctx, plan.Args, &resp.Diagnostics),
+			Env:   guestrules.Env(envVars(ctx, plan.Env, &resp.Diagnostics)),
+			Stdin: stdin(plan, config),
+		},
+		Timeout:     commandTimeout(plan.Timeout, &resp.Diagnostics),
+		OKExitCodes: listInts(ctx, plan.OKExitCodes, &resp.Diagnostics),
 	}
-	timeout := commandTimeout(plan.Timeout, &resp.Diagnostics)
-	okCodes := listInt64s(ctx, plan.OKExitCodes, &resp.Diagnostics)
 	checkOutputLimit(path.Root("output_limit"), plan.OutputLimit, &resp.Diagnostics) // unknown at plan time, it was not checked then
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	res := runCommand(ctx, c, execReq, timeout, &resp.Diagnostics)
+	res := runCommand(ctx, c, cmd, &resp.Diagnostics)
 	if res == nil {
 		return
 	}
 	plan.InputWO = types.StringNull() // write-only: never in state
-	code := exitCode(res)
 	limit := int(plan.OutputLimit.ValueInt64())
 	plan.ID = types.StringValue(fmt.Sprintf("%s/%d", plan.idPart(), res.PID))
 	plan.PID = types.Int64Value(int64(res.PID))
-	plan.ExitCode = types.Int64Value(int64(code))
+	plan.ExitCode = types.Int64Value(int64(res.Status))
 	var cut bool
 	plan.Stdout, cut = outputValue(res.Stdout, limit)
 	plan.StdoutTruncated = types.BoolValue(cut || res.StdoutTruncated)
 	plan.Stderr, cut = outputValue(res.Stderr, limit)
 	plan.StderrTruncated = types.BoolValue(cut || res.StderrTruncated)
-	if !slices.Contains(okCodes, int64(code)) {
+	if res.Failure != nil {
 		resp.Diagnostics.AddError("Command failed in the guest",
 			fmt.Sprintf("%s: %s exited with code %d, not one of ok_exit_codes %v. The command did run; it runs again on the next apply.\nLast lines of stderr:\n%s",
-				c.Target(), execReq.Path, code, okCodes, tail(res.Stderr, 20, 4096)))
+				c.Target(), cmd.Path, res.Status, cmd.OKExitCodes, tail(res.Stderr, 20, 4096)))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -229,22 +230,22 @@ func stdin(plan, config guestExecModel) []byte {
 	return []byte(plan.Input.ValueString())
 }
 
-// runCommand runs a command with a deadline and reports failures. On a
-// timeout, Run kills the command with the processes it started, so nothing
-// lingers in the guest, and its error says exactly what was killed.
-func runCommand(ctx context.Context, c *qgaclient.Client, req qgaclient.ExecRequest, timeout time.Duration, diags *diag.Diagnostics) *qgaclient.ExecResult {
-	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": req.Path, "args": req.Args}) // never the input
-	res, err := c.Run(ctx, req, timeout)
-	var stopped *qgaclient.StoppedError
+// runCommand runs a command with guestrules.Run (the modules' rule too)
+// and reports failures. On a timeout, the command is killed with the
+// processes it started, so nothing lingers in the guest, and the error says
+// exactly what was killed. nil: no outcome, the diagnostics say why.
+func runCommand(ctx context.Context, c *qgaclient.Client, cmd guestrules.Command, diags *diag.Diagnostics) *guestrules.Outcome {
+	tflog.Debug(ctx, "running a command in the guest", map[string]any{"path": cmd.Path, "args": cmd.Args}) // never the input
+	res, err := guestrules.Run(ctx, c, cmd)
 	switch {
-	case errors.As(err, &stopped):
+	case guestrules.Stopped(err):
 		diags.AddError("Command did not finish", err.Error())
 	case errors.Is(err, qgaclient.ErrOutcomeUnknown):
 		// The agent restarted or the guest rebooted while the command ran:
 		// it is not recorded, so the next apply runs it again.
 		diags.AddError("Command outcome unknown", err.Error()+". The command is not recorded: the next apply runs it again.")
 	case err != nil:
-		agentError(diags, "running "+req.Path, err)
+		agentError(diags, "running "+cmd.Path, err)
 	}
 	return res
 }
@@ -289,23 +290,18 @@ func (r *guestExecResource) Delete(ctx context.Context, req resource.DeleteReque
 	if c == nil {
 		return
 	}
-	timeout := commandTimeout(state.Timeout, &resp.Diagnostics)
-	execReq := qgaclient.ExecRequest{Path: state.DestroyPath.ValueString(), Args: listStrings(ctx, state.DestroyArgs, &resp.Diagnostics)}
+	cmd := guestrules.Command{
+		ExecRequest: qgaclient.ExecRequest{Path: state.DestroyPath.ValueString(), Args: listStrings(ctx, state.DestroyArgs, &resp.Diagnostics)},
+		Timeout:     commandTimeout(state.Timeout, &resp.Diagnostics),
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	res := runCommand(ctx, c, execReq, timeout, &resp.Diagnostics)
-	if res != nil && exitCode(res) != 0 {
+	res := runCommand(ctx, c, cmd, &resp.Diagnostics)
+	if res != nil && res.Failure != nil {
 		resp.Diagnostics.AddError("Destroy command failed in the guest",
-			fmt.Sprintf("%s: %s exited with code %d.\nLast lines of stderr:\n%s", c.Target(), execReq.Path, exitCode(res), tail(res.Stderr, 20, 4096)))
+			fmt.Sprintf("%s: %s exited with code %d.\nLast lines of stderr:\n%s", c.Target(), cmd.Path, res.Status, tail(res.Stderr, 20, 4096)))
 	}
-}
-
-func exitCode(res *qgaclient.ExecResult) int {
-	if res.Signal != 0 {
-		return 128 + res.Signal
-	}
-	return res.ExitCode
 }
 
 // outputValue keeps at most limit bytes, as valid UTF-8.
@@ -346,28 +342,27 @@ func listStrings(ctx context.Context, l types.List, diags *diag.Diagnostics) []s
 	return out
 }
 
-func listInt64s(ctx context.Context, l types.List, diags *diag.Diagnostics) []int64 {
+func listInts(ctx context.Context, l types.List, diags *diag.Diagnostics) []int {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
 	var out []int64
 	diags.Append(l.ElementsAs(ctx, &out, false)...)
-	return out
+	ints := make([]int, len(out))
+	for i, v := range out {
+		ints[i] = int(v)
+	}
+	return ints
 }
 
-// envList turns the env map into sorted NAME=value entries.
-func envList(ctx context.Context, m types.Map, diags *diag.Diagnostics) []string {
+// envVars reads the env map.
+func envVars(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
 	if m.IsNull() || m.IsUnknown() {
 		return nil
 	}
 	vars := map[string]string{}
 	diags.Append(m.ElementsAs(ctx, &vars, false)...)
-	out := make([]string, 0, len(vars))
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
+	return vars
 }
 
 // outputLimitValidator rejects a negative output_limit at plan time: the

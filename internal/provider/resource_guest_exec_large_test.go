@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -22,12 +21,10 @@ import (
 // the bytes themselves: qgaclient's TestRealVMLargeOutput.
 //
 // It moves 16 MiB through the agent at TCG speed (about a minute), and
-// nothing in it depends on the Terraform binary: it runs with Terraform
-// only, not again with OpenTofu.
+// nothing in it depends on the Terraform binary: it runs in make testacc's
+// first run only.
 func TestAccGuestExecLargeOutput(t *testing.T) {
-	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
-		t.Skip("runs with Terraform only: the output path does not depend on the CLI")
-	}
+	testAccOnce(t)
 	g := testGuests(t)[0] // libvirt: the socket has no reply limit
 	res := "qga_guest_exec.test"
 	config := execConfig(g, fmt.Sprintf(`  path = "/bin/sh"

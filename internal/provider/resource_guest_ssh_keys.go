@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -61,8 +61,10 @@ func (r *guestSSHKeysResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"keys": schema.SetAttribute{
 				Required: true, ElementType: types.StringType,
-				Description: "OpenSSH public keys, one per element, as in authorized_keys (`ssh-ed25519 AAAA... comment`). Checked at plan time.",
-				Validators:  []validator.Set{authorizedKeysValidator{}},
+				Description: "OpenSSH public keys, one per element, as in authorized_keys (`ssh-ed25519 AAAA... comment`). Checked at plan time: " +
+					"each element must be one key, and a key may not be listed twice with different comments. " +
+					"Keys are compared by type and key data, as the Ansible module `qgatools.qga.guest_ssh_keys` does: a key already in the file under another comment or with options counts as present and is not added again.",
+				Validators: []validator.Set{authorizedKeysValidator{}},
 			},
 			"exclusive": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -120,8 +122,8 @@ func warnKeptKeys(ctx context.Context, req resource.ModifyPlanRequest, state, pl
 	managed := managedOrLegacy(ctx, req.Private, state, diags)
 	want := setStrings(ctx, plan.Keys, diags)
 	var kept []string
-	for _, k := range missingFrom(want, setStrings(ctx, state.Keys, diags)) {
-		if !containsKey(managed, k) {
+	for _, k := range guestrules.MissingFrom(want, setStrings(ctx, state.Keys, diags)) {
+		if !guestrules.ContainsKey(managed, k) {
 			kept = append(kept, k)
 		}
 	}
@@ -145,13 +147,7 @@ func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	keys := setStrings(ctx, plan.Keys, &resp.Diagnostics)
 	user := plan.Username.ValueString()
-	var err error
-	if plan.Exclusive.ValueBool() {
-		err = c.SetSSHKeys(ctx, user, keys)
-	} else {
-		err = c.AddSSHKeys(ctx, user, keys)
-	}
-	if err != nil {
+	if err := changeKeys(ctx, c, user, guestrules.KeysRequest{Want: keys, Exclusive: plan.Exclusive.ValueBool()}); err != nil {
 		agentError(&resp.Diagnostics, "setting the SSH keys of user "+user, err)
 		return
 	}
@@ -185,21 +181,11 @@ func (r *guestSSHKeysResource) Read(ctx context.Context, req resource.ReadReques
 		agentError(&resp.Diagnostics, "reading the SSH keys of user "+state.Username.ValueString(), err)
 		return
 	}
-	var keys []string
-	if state.Exclusive.ValueBool() || state.Keys.IsNull() {
-		// Exclusive (or just imported): the file is the truth. An import's
-		// keys are not managed ones (see managedKeysKey): an apply that
-		// lists fewer leaves the others in place.
-		keys = current
-	} else {
-		// Only the keys this resource manages: one removed in the guest
-		// drops out of state, and the next plan adds it back.
-		for _, k := range setStrings(ctx, state.Keys, &resp.Diagnostics) {
-			if containsKey(current, k) {
-				keys = append(keys, k)
-			}
-		}
-	}
+	// Exclusive (or just imported): the file is the truth. An import's
+	// keys are not managed ones (see managedKeysKey): an apply that lists
+	// fewer leaves the others in place.
+	wholeFile := state.Exclusive.ValueBool() || state.Keys.IsNull()
+	keys := guestrules.KeysOnRecord(current, setStrings(ctx, state.Keys, &resp.Diagnostics), wholeFile)
 	state.Keys = stringSet(keys, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -217,25 +203,15 @@ func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	user := plan.Username.ValueString()
 	want := setStrings(ctx, plan.Keys, &resp.Diagnostics)
-	if plan.Exclusive.ValueBool() {
-		if err := c.SetSSHKeys(ctx, user, want); err != nil {
-			agentError(&resp.Diagnostics, "setting the SSH keys of user "+user, err)
-			return
-		}
-	} else {
+	change := guestrules.KeysRequest{Want: want, Exclusive: plan.Exclusive.ValueBool()}
+	if !change.Exclusive {
 		// Keys the configuration listed before and no longer lists are
 		// removed; keys it never listed stay (imported ones, others').
-		managed := managedOrLegacy(ctx, req.Private, state, &resp.Diagnostics)
-		if gone := missingFrom(want, managed); len(gone) > 0 {
-			if err := removeKeys(ctx, c, user, gone); err != nil {
-				agentError(&resp.Diagnostics, "removing SSH keys of user "+user, err)
-				return
-			}
-		}
-		if err := c.AddSSHKeys(ctx, user, want); err != nil {
-			agentError(&resp.Diagnostics, fmt.Sprintf("adding SSH keys for user %s (keys no longer listed were already removed)", user), err)
-			return
-		}
+		change.Drop = guestrules.MissingFrom(want, managedOrLegacy(ctx, req.Private, state, &resp.Diagnostics))
+	}
+	if err := changeKeys(ctx, c, user, change); err != nil {
+		agentError(&resp.Diagnostics, "changing the SSH keys of user "+user, err)
+		return
 	}
 	plan.ID = types.StringValue(plan.idPart() + "/" + user)
 	setManagedKeys(ctx, resp.Private, want, &resp.Diagnostics)
@@ -260,7 +236,7 @@ func (r *guestSSHKeysResource) Delete(ctx context.Context, req resource.DeleteRe
 	if c == nil {
 		return
 	}
-	if err := removeKeys(ctx, c, state.Username.ValueString(), keys); err != nil {
+	if err := changeKeys(ctx, c, state.Username.ValueString(), guestrules.KeysRequest{Drop: keys}); err != nil {
 		agentError(&resp.Diagnostics, "removing the SSH keys of user "+state.Username.ValueString(), err)
 	}
 }
@@ -286,46 +262,12 @@ func (r *guestSSHKeysResource) ImportState(ctx context.Context, req resource.Imp
 	setManagedKeys(ctx, resp.Private, nil, &resp.Diagnostics)
 }
 
-// removeKeys removes keys by identity: the agent removes only lines that
-// match exactly, and the guest's file may spell a key with another comment
-// or options.
-func removeKeys(ctx context.Context, c *qgaclient.Client, user string, keys []string) error {
+// changeKeys reads the user's keys, plans the change by key identity
+// (guestrules.PlanKeys, the modules' rule too) and makes it.
+func changeKeys(ctx context.Context, c *qgaclient.Client, user string, r guestrules.KeysRequest) error {
 	current, err := c.SSHKeys(ctx, user)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the authorized keys: %w", err)
 	}
-	var lines []string
-	for _, line := range current {
-		if containsKey(keys, line) {
-			lines = append(lines, line)
-		}
-	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return c.RemoveSSHKeys(ctx, user, lines)
-}
-
-// containsKey compares keys by type and blob, so a key whose comment the
-// guest's file spells differently still counts as present.
-func containsKey(list []string, key string) bool {
-	id, err := parseAuthorizedKey(key)
-	return slices.ContainsFunc(list, func(k string) bool {
-		if k == key {
-			return true
-		}
-		other, err2 := parseAuthorizedKey(k)
-		return err == nil && err2 == nil && other == id
-	})
-}
-
-// missingFrom returns the elements of had that are not in want.
-func missingFrom(want, had []string) []string {
-	var out []string
-	for _, k := range had {
-		if !containsKey(want, k) {
-			out = append(out, k)
-		}
-	}
-	return out
+	return guestrules.ApplyKeys(ctx, c, user, guestrules.PlanKeys(current, r))
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -16,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 var (
@@ -81,7 +82,8 @@ func (r *guestUserPasswordResource) Schema(_ context.Context, _ resource.SchemaR
 			},
 			"crypted": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				Description: "When true, the password is already a crypt(3) hash (`$y$...`, `$6$...`) and is written to /etc/shadow as is.",
+				Description: "When true, the password is already a crypt(3) hash and is written to /etc/shadow as is: a modular hash such as `$y$j9T$salt$hash` (yescrypt) or `$6$salt$hash` (SHA-512), " +
+					"optionally locked with a leading `!`. Checked at plan time; 13-character DES hashes are refused, since a plain password of that length looks like one.",
 			},
 		}),
 	}
@@ -91,9 +93,10 @@ func (r *guestUserPasswordResource) Configure(_ context.Context, req resource.Co
 	r.pd = configured(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig checks a crypted password looks like a crypt(3) hash, so a
-// plain password given by mistake is not written to /etc/shadow as a
-// "hash" that locks the user out.
+// ValidateConfig checks a crypted password looks like a crypt(3) hash
+// (guestrules.CheckCryptHash, the modules' rule too), so a plain password
+// given by mistake is not written to /etc/shadow as a "hash" that locks the
+// user out.
 func (r *guestUserPasswordResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m guestUserPasswordModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -107,22 +110,10 @@ func (r *guestUserPasswordResource) ValidateConfig(ctx context.Context, req reso
 		if attr.v.IsNull() || attr.v.IsUnknown() {
 			continue
 		}
-		if msg := checkCryptHash(attr.v.ValueString()); msg != "" {
-			resp.Diagnostics.AddAttributeError(path.Root(attr.name), "Invalid crypt(3) hash", msg)
+		if err := guestrules.CheckCryptHash(attr.v.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(attr.name), "Invalid crypt(3) hash", err.Error())
 		}
 	}
-}
-
-// checkCryptHash returns why s is not a usable crypt(3) hash, or "". The
-// value itself is never quoted: it may be a password given by mistake.
-func checkCryptHash(s string) string {
-	if strings.ContainsAny(s, ": \t\n") {
-		return "with crypted = true the value must be a crypt(3) hash; it contains a colon or whitespace, which a hash never does. Set crypted = false for a plain password."
-	}
-	if !strings.HasPrefix(s, "$") || strings.Count(s, "$") < 3 {
-		return "with crypted = true the value must be a crypt(3) hash such as \"$y$j9T$salt$hash\" or \"$6$salt$hash\" (see mkpasswd(1)). Set crypted = false for a plain password."
-	}
-	return ""
 }
 
 func (r *guestUserPasswordResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

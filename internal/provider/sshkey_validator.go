@@ -2,17 +2,16 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"golang.org/x/crypto/ssh"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 // authorizedKeysValidator checks at plan time that every element of a set is
 // one OpenSSH public key line, and that no key appears twice under
-// different comments (the guest would hold it twice).
+// different comments: guestrules.CheckKeys, the modules' rule too.
 type authorizedKeysValidator struct{}
 
 func (authorizedKeysValidator) Description(context.Context) string {
@@ -27,47 +26,19 @@ func (authorizedKeysValidator) ValidateSet(ctx context.Context, req validator.Se
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	var keys []types.String
-	resp.Diagnostics.Append(req.ConfigValue.ElementsAs(ctx, &keys, false)...)
-	seen := map[string]string{}
-	for _, k := range keys {
-		if k.IsUnknown() || k.IsNull() {
-			continue
+	var elems []types.String
+	resp.Diagnostics.Append(req.ConfigValue.ElementsAs(ctx, &elems, false)...)
+	var lines []string
+	for _, k := range elems {
+		if !k.IsUnknown() && !k.IsNull() {
+			lines = append(lines, k.ValueString())
 		}
-		line := k.ValueString()
-		blob, err := parseAuthorizedKey(line)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key",
-				fmt.Sprintf("%q is not an OpenSSH public key (%v). Give one key per element, as in authorized_keys, e.g. \"ssh-ed25519 AAAA... user@host\".", abbreviate(line), err))
-			continue
+	}
+	for _, problem := range guestrules.CheckKeys(lines) {
+		summary := "Invalid SSH public key"
+		if problem.Duplicate {
+			summary = "Duplicate SSH public key"
 		}
-		if prev, dup := seen[blob]; dup {
-			resp.Diagnostics.AddAttributeError(req.Path, "Duplicate SSH public key",
-				fmt.Sprintf("the same key is listed twice: %q and %q. List each key once.", abbreviate(prev), abbreviate(line)))
-		}
-		seen[blob] = line
+		resp.Diagnostics.AddAttributeError(req.Path, summary, problem.Error())
 	}
-}
-
-// parseAuthorizedKey parses one authorized_keys line and returns the key's
-// identity (type and blob, without options or comment).
-func parseAuthorizedKey(line string) (string, error) {
-	if strings.ContainsAny(strings.TrimSpace(line), "\n\r") {
-		return "", fmt.Errorf("it spans several lines")
-	}
-	pub, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(line))
-	if err != nil {
-		return "", err
-	}
-	if len(strings.TrimSpace(string(rest))) > 0 {
-		return "", fmt.Errorf("more than one key")
-	}
-	return string(ssh.MarshalAuthorizedKey(pub)), nil
-}
-
-func abbreviate(s string) string {
-	if len(s) > 60 {
-		return s[:40] + "..." + s[len(s)-12:]
-	}
-	return s
 }

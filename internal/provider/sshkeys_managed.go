@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 )
 
 // managedKeysKey names the private state that lists the keys this resource
@@ -72,7 +74,7 @@ func managedOrLegacy(ctx context.Context, p privateReader, state guestSSHKeysMod
 func keyLabels(keys []string) string {
 	labels := make([]string, len(keys))
 	for i, k := range keys {
-		labels[i] = abbreviate(strings.TrimSpace(k))
+		labels[i] = guestrules.Abbreviate(k)
 	}
 	return strings.Join(labels, ", ")
 }

@@ -3,16 +3,16 @@ package provider
 import (
 	"context"
 	"fmt"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -35,7 +35,7 @@ func TestAccGuestExecOutputLimitNegative(t *testing.T) {
 	})
 }
 
-// TestAccGuestInterfacesWaitTimeoutUnknownAtPlan: a wait_timeout only known
+// TestAccGuestInterfacesWaitTimeoutUnknownAtPlan: a timeouts.read only known
 // at apply time escapes the plan-time check; an invalid one must still fail,
 // not become 0. (Terraform and OpenTofu validate it again once known; the
 // Read below is what answers when they do not.)
@@ -49,16 +49,18 @@ func TestAccGuestInterfacesWaitTimeoutUnknownAtPlan(t *testing.T) {
 }
 data "qga_guest_interfaces" "x" {
   ` + g.hcl + `
-  wait_for_address = true
-  wait_timeout     = terraform_data.wait.output
+  wait_for = 1
+  timeouts {
+    read = terraform_data.wait.output
+  }
 }`,
-			ExpectError: regexp.MustCompile(`(?s)Invalid\s+(wait_timeout|Time\s+Duration\s+String\s+Value).*5\s+minutes`),
+			ExpectError: regexp.MustCompile(`(?s)(Timeout Cannot Be Parsed|Invalid Attribute Value).*5 minutes`),
 		}},
 	})
 }
 
 // TestGuestInterfacesReadInvalidWaitTimeout: Read itself rejects a
-// wait_timeout it cannot parse, instead of waiting 0 s.
+// timeouts.read it cannot parse, instead of waiting 0 s.
 func TestGuestInterfacesReadInvalidWaitTimeout(t *testing.T) {
 	env := testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -67,32 +69,23 @@ func TestGuestInterfacesReadInvalidWaitTimeout(t *testing.T) {
 	var sch datasource.SchemaResponse
 	d.Schema(ctx, datasource.SchemaRequest{}, &sch)
 	cfg := tfsdk.Config{Schema: sch.Schema}
+	noList := types.ListNull(types.StringType)
 	m := guestInterfacesModel{
-		guestRef:        guestRef{Domain: types.StringValue(env.Domain), AgentSocket: types.StringNull()},
-		AddressFamily:   types.StringNull(),
-		IncludeLoopback: types.BoolNull(),
-		WaitForAddress:  types.BoolValue(true),
-		WaitTimeout:     timetypes.NewGoDurationValueFromStringMust("1m"),
+		guestRef:      guestRef{Domain: types.StringValue(env.Domain), AgentSocket: types.StringNull()},
+		AddressFamily: types.StringNull(), HardwareAddress: types.StringNull(),
+		Scope: noList, InterfaceNames: noList, ExcludeInterfaceNames: noList, CIDR: noList,
+		WaitFor:     types.Int64Value(1),
+		Timeouts:    timeouts.Value{Object: types.ObjectValueMust(map[string]attr.Type{"read": types.StringType}, map[string]attr.Value{"read": types.StringValue("5 minutes")})},
+		IPv4Address: types.StringNull(), IPv6Address: types.StringNull(),
 	}
 	state := tfsdk.State{Schema: sch.Schema}
 	if diags := state.Set(ctx, &m); diags.HasError() {
 		t.Fatal(diags)
 	}
-	// The framework refuses to set what its type rejects: put the bad
-	// value into the raw configuration, as Terraform would send it.
-	raw, err := tftypes.Transform(state.Raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
-		if p.Equal(tftypes.NewAttributePath().WithAttributeName("wait_timeout")) {
-			return tftypes.NewValue(tftypes.String, "5 minutes"), nil
-		}
-		return v, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Raw = raw
+	cfg.Raw = state.Raw
 	resp := datasource.ReadResponse{State: tfsdk.State{Schema: sch.Schema}}
 	d.Read(ctx, datasource.ReadRequest{Config: cfg}, &resp)
-	if !resp.Diagnostics.HasError() || !strings.Contains(fmt.Sprint(resp.Diagnostics), "wait_timeout") {
-		t.Fatalf("an invalid wait_timeout was accepted: %v", resp.Diagnostics)
+	if !resp.Diagnostics.HasError() || !strings.Contains(fmt.Sprint(resp.Diagnostics), "5 minutes") {
+		t.Fatalf("an invalid timeouts.read was accepted: %v", resp.Diagnostics)
 	}
 }

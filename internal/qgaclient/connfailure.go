@@ -31,6 +31,10 @@ const (
 	connFailureHostKey
 	// connFailureConfig: the URI asks for something the host cannot give.
 	connFailureConfig
+	// connFailureServerCert: libvirtd's TLS certificate is not trusted.
+	connFailureServerCert
+	// connFailureClientCert: libvirtd did not accept our TLS certificate.
+	connFailureClientCert
 )
 
 // permanent tells whether waiting cannot heal this failure.
@@ -55,6 +59,13 @@ func (f connFailure) hint() string {
 		return prefix + "the host's ssh key is not known or has changed: check it and add it to known_hosts (ssh-keyscan), or set known_hosts= in the URI"
 	case connFailureConfig:
 		return prefix + "libvirt refused the URI, or something it names is missing: check the URI's path (e.g. /system), its parameters, and the files they name (keyfile=, pkipath=)"
+	case connFailureServerCert:
+		return prefix + "libvirtd's TLS certificate is not trusted: it must be signed by the CA in cacert.pem of the URI's pkipath= " +
+			"(default /etc/pki/CA/cacert.pem; ~/.pki/libvirt/ when not root) and name the URI's host; no_verify=1 skips this check"
+	case connFailureClientCert:
+		return prefix + "libvirtd did not accept the client certificate, clientcert.pem (and clientkey.pem) of the URI's pkipath= " +
+			"(default /etc/pki/libvirt/; ~/.pki/libvirt/ when not root): it must be signed by a CA of libvirtd's ca_file, " +
+			"be meant for client authentication, and match libvirtd's tls_allowed_dn_list when that is set"
 	}
 	return prefix + "check the URI, the network, and that libvirtd runs on the host"
 }

@@ -102,7 +102,11 @@ func hintFor(kind error, command string) string {
 	case errors.Is(kind, ErrAgentUnavailable):
 		return "check that qemu-guest-agent is installed and running in the guest"
 	case errors.Is(kind, ErrCommandDisabled):
-		return fmt.Sprintf("enable %s in the guest agent's configuration (qemu-ga --block-rpcs/--allow-rpcs, /etc/qemu/qemu-ga.conf) and restart qemu-guest-agent", command)
+		return fmt.Sprintf("enable %s in the guest agent's configuration and restart qemu-guest-agent: on RHEL, CentOS, AlmaLinux and Rocky "+
+			"remove it from the block list (or add it to the --allow-rpcs list) in /etc/sysconfig/qemu-ga; elsewhere qemu-ga's "+
+			"--block-rpcs/--allow-rpcs options or /etc/qemu/qemu-ga.conf (see docs/guides/preparing-guests.md)", command)
+	case errors.Is(kind, ErrCommandUnsupported) && strings.HasPrefix(command, "guest-ssh-"):
+		return "the guest's agent has no ssh-key commands: Windows guests never have them, Linux guests from qemu-guest-agent 5.2 on; manage this guest's keys another way"
 	case errors.Is(kind, ErrCommandUnsupported):
 		return "upgrade qemu-guest-agent in the guest, or check that the guest OS implements it"
 	}

@@ -274,17 +274,7 @@ func TestRemoteURIs(t *testing.T) {
 	env := testbed.Require(t)
 	remote := testbed.RequireRemote(t)
 	for name, uri := range map[string]string{"ssh": remote.SSH, "libssh": remote.LibSSH} {
-		t.Run(name, func(t *testing.T) {
-			c := openReady(t, qgaclient.Target{URI: uri, Domain: env.Domain})
-			host, err := c.Hostname(ctx(t))
-			if err != nil || host != "qga-testbed" {
-				t.Fatalf("hostname over %s: %q, %v", uri, host, err)
-			}
-			res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/echo", Args: []string{"over", name}})
-			if err != nil || string(res.Stdout) != "over "+name+"\n" {
-				t.Fatalf("exec over %s: %+v, %v", uri, res, err)
-			}
-		})
+		t.Run(name, func(t *testing.T) { smokeTest(t, uri, env.Domain, name) })
 	}
 	t.Run("unreachable", func(t *testing.T) {
 		c, err := qgaclient.Open(qgaclient.Target{URI: "qemu+ssh://root@127.0.0.1:1/system?no_verify=1", Domain: env.Domain}, qgaclient.Options{})

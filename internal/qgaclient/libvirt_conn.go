@@ -75,6 +75,11 @@ func dialLibvirt(ctx context.Context, rawURI string) (*libvirt.Libvirt, error) {
 		case errors.As(r.err, &ce):
 			return nil, r.err
 		}
+		if strings.HasSuffix(u.Scheme, "+tls") {
+			if ce, ok := tlsFailure(r.err); ok {
+				return nil, ce
+			}
+		}
 		return nil, &connError{failure: classifyConnError(r.err), err: r.err}
 	case <-ctx.Done():
 		if dialer != nil {

@@ -132,37 +132,90 @@ type RemoteURIs struct {
 	LibSSH string // qemu+libssh://: go-libvirt's own SSH client
 }
 
-var (
-	sshOnce  sync.Once
-	sshURIs  RemoteURIs
-	sshError error
-)
+var sshScript scriptOnce
 
 // RequireRemote starts the loopback sshd once per process and returns the
 // URIs; the same rules as Require apply when it cannot.
 func RequireRemote(t testing.TB) RemoteURIs {
 	t.Helper()
+	v := sshScript.require(t, "ssh-loopback.sh", 5*time.Minute, "LOOPBACK SSHD UNAVAILABLE, remote-URI test skipped", "QGA_TEST_SSH_URI")
+	return RemoteURIs{SSH: v["QGA_TEST_SSH_URI"], LibSSH: v["QGA_TEST_LIBSSH_URI"]}
+}
+
+// SessionEnv is a second, real libvirtd started by
+// testbed/session-libvirtd.sh: the per-user daemon of a non-root user, with
+// its own test-bed guest, listening on loopback with TCP (no
+// authentication) and TLS (certificates made by the script).
+type SessionEnv struct {
+	User     string // the non-root user whose qemu:///session it is
+	Home     string // that user's home directory
+	Domain   string // the guest's domain in that daemon
+	TCPURI   string // qemu+tcp://127.0.0.1/session (:PORT when not the default)
+	TLSURI   string // qemu+tls://localhost/session?pkipath=PKI (:PORT when not the default)
+	PKI      string // the test client's pkipath: cacert.pem, clientcert.pem, clientkey.pem
+	OtherPKI string // the same files from a CA that libvirtd does not trust
+}
+
+var sessionScript scriptOnce
+
+// RequireSession starts the session libvirtd and its guest once per
+// process; the same rules as Require apply when it cannot (it needs root,
+// to create the user).
+func RequireSession(t testing.TB) SessionEnv {
+	t.Helper()
+	v := sessionScript.require(t, "session-libvirtd.sh", 10*time.Minute,
+		"SESSION LIBVIRTD UNAVAILABLE, qemu:///session, qemu+tcp and qemu+tls tests skipped", "QGA_TEST_TLS_URI", "QGA_TEST_SESSION_USER")
+	return SessionEnv{User: v["QGA_TEST_SESSION_USER"], Home: v["QGA_TEST_SESSION_HOME"], Domain: v["QGA_TEST_SESSION_DOMAIN"],
+		TCPURI: v["QGA_TEST_TCP_URI"], TLSURI: v["QGA_TEST_TLS_URI"], PKI: v["QGA_TEST_PKI"], OtherPKI: v["QGA_TEST_PKI_OTHER"]}
+}
+
+// scriptOnce runs a script of testbed/ that starts something once per
+// process and keeps the NAME=value lines it printed.
+type scriptOnce struct {
+	once sync.Once
+	vars map[string]string
+	err  error
+}
+
+// require returns the script's lines, running it the first time; when it
+// fails the test fails, or, outside CI and when not root, is skipped with
+// the reason. The lines named in want must be there.
+func (s *scriptOnce) require(t testing.TB, script string, timeout time.Duration, skipReason string, want ...string) map[string]string {
+	t.Helper()
 	env := Require(t)
-	sshOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "bash", filepath.Join(env.Root, "testbed", "ssh-loopback.sh"))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
+	s.once.Do(func() {
+		out, err := runScript(env, timeout, script)
 		if err != nil {
-			sshError = fmt.Errorf("testbed/ssh-loopback.sh: %w", err)
+			s.err = err
 			return
 		}
-		vars := parseLines(out)
-		sshURIs = RemoteURIs{SSH: vars["QGA_TEST_SSH_URI"], LibSSH: vars["QGA_TEST_LIBSSH_URI"]}
-	})
-	if sshError != nil {
-		if os.Getenv("CI") == "" && os.Geteuid() != 0 {
-			t.Skipf("LOOPBACK SSHD UNAVAILABLE, remote-URI test skipped: %v", sshError)
+		s.vars = parseLines(out)
+		for _, name := range want {
+			if s.vars[name] == "" {
+				s.err = fmt.Errorf("testbed/%s printed no %s: %q", script, name, out)
+			}
 		}
-		t.Fatal(sshError)
+	})
+	if s.err != nil {
+		if os.Getenv("CI") == "" && os.Geteuid() != 0 {
+			t.Skipf("%s: %v", skipReason, s.err)
+		}
+		t.Fatal(s.err)
 	}
-	return sshURIs
+	return s.vars
+}
+
+// runScript runs a script of testbed/ and returns what it printed.
+func runScript(env Env, timeout time.Duration, script string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(env.Root, "testbed", script)}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("testbed/%s: %w", script, err)
+	}
+	return out, nil
 }
 
 // StartPlainQEMU boots the test bed guest with plain qemu-system-x86_64 (no
@@ -267,4 +320,25 @@ func TransientGuest(t testing.TB, name string, channel bool) {
 		t.Fatalf("virsh create %s: %v: %s", name, err, out)
 	}
 	t.Cleanup(func() { _, _ = virsh("destroy", name) })
+}
+
+// The guest of Blocked: a domain of its own whose agents block commands the
+// way distributions ship them.
+const (
+	BlockedDomain = "qga-blocked"
+	// RHELBlockedCommands are what RHEL's qemu-guest-agent package (and
+	// CentOS, AlmaLinux, Rocky) disables by default in /etc/sysconfig/qemu-ga.
+	RHELBlockedCommands = "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,guest-file-write,guest-file-seek,guest-file-flush"
+	// SSHKeyCommands are the ssh-key commands, which the Windows agent lacks.
+	SSHKeyCommands = "guest-ssh-get-authorized-keys,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+)
+
+// Blocked brings up (once per process; the domain stays up for the other
+// packages, and make test takes it down) the domain qga-blocked: through
+// libvirt its agent blocks RHELBlockedCommands, like a RHEL guest; on the
+// direct socket (Env.Socket) its agent blocks SSHKeyCommands, like a Windows
+// guest, and can do everything else (the tests read the guest through it).
+func Blocked(t testing.TB) Env {
+	t.Helper()
+	return Extra(t, BlockedDomain, "qga0_args=--block-rpcs="+RHELBlockedCommands+" qga1_args=--block-rpcs="+SSHKeyCommands)
 }

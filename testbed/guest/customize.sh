@@ -21,12 +21,14 @@ chroot "$root" useradd -m -s /bin/bash bob
 chroot "$root" useradd -M -s /bin/bash nohome
 grep -q '^root:' "$root/etc/shadow" || { echo "root has no /etc/shadow entry" >&2; exit 1; }
 
-# Keep only the virtio modules (and what they depend on, e.g. virtio_net's
-# failover modules); then regenerate modules.dep so modprobe stays consistent.
+# Keep only the virtio modules and bridge (and what they depend on, e.g.
+# virtio_net's failover modules, bridge's stp and llc: the address filter
+# tests make a docker0 bridge in the guest); then regenerate modules.dep so
+# modprobe stays consistent.
 moddir=$(echo "$root"/lib/modules/*)
 [ -f "$moddir/modules.dep" ] || { echo "no kernel modules in the guest" >&2; exit 1; }
 kver=${moddir##*/}
-keep=$(awk -F': ?' '$1 ~ /\/virtio[^\/]*\.ko/ { print $1; n = split($2, d, " "); for (i = 1; i <= n; i++) print d[i] }' \
+keep=$(awk -F': ?' '$1 ~ /\/(virtio[^\/]*|bridge)\.ko/ { print $1; n = split($2, d, " "); for (i = 1; i <= n; i++) print d[i] }' \
 	"$moddir/modules.dep" | sort -u)
 (cd "$moddir" && find kernel -name '*.ko*' | sort | comm -23 - <(echo "$keep") | xargs rm -f)
 find "$moddir/kernel" -type d -empty -delete

@@ -41,6 +41,7 @@ notes:
   - Uses the agent commands C(guest-info), C(guest-get-osinfo), C(guest-get-host-name), C(guest-get-timezone)
     and C(guest-network-get-interfaces).
 seealso:
+  - module: qgatools.qga.guest_interfaces
   - module: ansible.builtin.setup
 '''
 
@@ -93,7 +94,9 @@ ansible_facts:
       type: dict
       sample: {zone: UTC, offset: 0}
     qga_interfaces:
-      description: The guest's network interfaces and their addresses.
+      description:
+        - The guest's network interfaces and all their addresses, each with its scope (C(global), C(site_local),
+          C(link_local), C(loopback)).
       returned: when the agent allows guest-network-get-interfaces
       type: list
       elements: dict
@@ -101,15 +104,18 @@ ansible_facts:
         - name: eth0
           hardware_address: '52:54:00:12:34:56'
           ip_addresses:
-            - {ip_address: 192.0.2.10, ip_address_type: ipv4, prefix: 24}
+            - {ip_address: 192.0.2.10, ip_address_type: ipv4, prefix: 24, scope: global}
     qga_ipv4_addresses:
-      description: The guest's IPv4 addresses, without loopback and link-local ones.
+      description:
+        - The guest's global IPv4 addresses, without loopback, link-local and site-local ones and without those of
+          container and VM bridges in the guest (C(docker0), ...), as M(qgatools.qga.guest_interfaces) gives them with
+          its default filters.
       returned: when the agent allows guest-network-get-interfaces
       type: list
       elements: str
       sample: [192.0.2.10]
     qga_ipv6_addresses:
-      description: The guest's IPv6 addresses, without loopback and link-local ones.
+      description: The guest's global IPv6 addresses, left out as for C(qga_ipv4_addresses).
       returned: when the agent allows guest-network-get-interfaces
       type: list
       elements: str

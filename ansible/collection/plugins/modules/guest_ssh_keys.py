@@ -41,8 +41,13 @@ options:
       - An entry may hold several keys, one per line, so the contents of a C(.pub) or C(authorized_keys) file can
         be given as is; a single string is split into lines, not at commas. Blank lines and C(#) comments are
         ignored, surrounding white space is trimmed.
-      - Keys are compared as exact strings, as the guest agent does, and regardless of their order (the agent lists
-        them in an order of its own).
+      - Each key is checked before anything reaches the guest; a line that is not one OpenSSH public key, or the
+        same key listed twice with different comments, fails the task. The Terraform provider's C(qga_guest_ssh_keys)
+        applies the same rule at plan time.
+      - Keys are compared by type and key data, as the Terraform provider does; the comment and options are not part
+        of a key's identity, so a key already in the file under another comment is no change (and is not added
+        twice), and I(state=absent) removes it whatever its comment. Order does not count either (the agent lists
+        keys in an order of its own).
       - With I(state=present) and I(exclusive=true), an empty list removes all keys.
     type: list
     elements: str

@@ -21,7 +21,8 @@ description:
     agent's file commands) and, when it is the hash given, sets nothing and reports C(changed=false); a task
     with a fixed hash is idempotent. A plain-text password (I(crypted=false)) cannot be compared, so it is set
     on every run and always reported as changed. When C(/etc/shadow) cannot be read (file commands disabled,
-    not a Linux guest), the hash is set and reported as changed, with a warning.
+    as RHEL's qemu-guest-agent ships them, or not a Linux guest), the hash is set and reported as changed on
+    every run, with a warning that names the disabled command.
   - To make a task with a plain-text secret idempotent, hash it on the controller with the C(password_hash) filter
     and a fixed salt, and pass I(crypted=true) (see the examples).
   - The password never appears in the task's output, C(invocation) included, at any verbosity.
@@ -53,8 +54,10 @@ options:
     no_log: true
   crypted:
     description:
-      - I(password) is a crypt(3) hash, written to the guest as is. A value that does not look like a hash is
-        refused, since writing it would lock the account.
+      - I(password) is a crypt(3) hash, written to the guest as is, a modular hash such as C($y$j9T$salt$hash)
+        (yescrypt) or C($6$salt$hash) (SHA-512), optionally locked with a leading C(!). A value that does not look
+        like one is refused, since writing it would lock the account; 13-character DES hashes are refused too, since
+        a plain password of that length looks like one. The Terraform provider applies the same rule.
       - Otherwise the guest hashes the password with its default method.
     type: bool
     default: false

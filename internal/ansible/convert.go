@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"encoding/json"
@@ -21,13 +21,13 @@ import (
 // "yes" and "on", a string given for a list, "k=v" strings for a dict,
 // Python's spelling of booleans as strings.
 
-var goTypeOf = map[optionType]reflect.Type{
-	typeStr:  reflect.TypeFor[string](),
-	typePath: reflect.TypeFor[string](),
-	typeBool: reflect.TypeFor[bool](),
-	typeInt:  reflect.TypeFor[int](),
-	typeList: reflect.TypeFor[[]string](),
-	typeDict: reflect.TypeFor[map[string]string](),
+var goTypeOf = map[OptionType]reflect.Type{
+	TypeStr:  reflect.TypeFor[string](),
+	TypePath: reflect.TypeFor[string](),
+	TypeBool: reflect.TypeFor[bool](),
+	TypeInt:  reflect.TypeFor[int](),
+	TypeList: reflect.TypeFor[[]string](),
+	TypeDict: reflect.TypeFor[map[string]string](),
 }
 
 // conversionError carries Ansible's wording for why a value did not convert.
@@ -35,7 +35,7 @@ type conversionError struct{ msg string }
 
 func (e *conversionError) Error() string { return e.msg }
 
-func convertValue(t optionType, listSeparator string, value any) (any, error) {
+func convertValue(t OptionType, listSeparator string, value any) (any, error) {
 	goType, ok := goTypeOf[t]
 	if !ok {
 		return nil, fmt.Errorf("internal error: unknown option type %q", t)
@@ -63,7 +63,7 @@ func convertValue(t optionType, listSeparator string, value any) (any, error) {
 		return nil, &conversionError{fmt.Sprintf("%s cannot be converted to %s", pythonTypeName(value), withArticle(t))}
 	}
 	converted := out.Elem().Interface()
-	if t == typePath {
+	if t == TypePath {
 		converted = expandPath(converted.(string))
 	}
 	return converted, nil
@@ -246,18 +246,18 @@ func containerMismatchHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-func optionTypeOfKind(k reflect.Kind) optionType {
+func optionTypeOfKind(k reflect.Kind) OptionType {
 	switch k {
 	case reflect.Int:
-		return typeInt
+		return TypeInt
 	case reflect.Bool:
-		return typeBool
+		return TypeBool
 	}
-	return typeStr
+	return TypeStr
 }
 
-func withArticle(t optionType) string {
-	if t == typeInt {
+func withArticle(t OptionType) string {
+	if t == TypeInt {
 		return "an int"
 	}
 	return "a " + string(t)

@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"encoding/json"
@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// noLogPlaceholder is what Ansible prints instead of a no_log value.
-const noLogPlaceholder = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+// NoLogPlaceholder is what Ansible prints instead of a no_log value.
+const NoLogPlaceholder = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 // maskedSubstring replaces a secret found inside a longer string, as
 // Ansible's remove_values does.
@@ -16,7 +16,7 @@ const maskedSubstring = "********"
 
 // removeSecrets returns a copy of v (decoded JSON: maps, slices, strings,
 // numbers, booleans) in which every string equal to a secret becomes
-// noLogPlaceholder and every secret inside a longer string becomes
+// NoLogPlaceholder and every secret inside a longer string becomes
 // "********": the rule Ansible applies to a module's whole result, so a
 // secret echoed in stdout or an error message is hidden as well. Booleans
 // are left alone so that "changed" and "failed" survive a secret like
@@ -37,12 +37,12 @@ func removeSecretsFrom(v any, secrets []string) any {
 		return maskString(v, secrets)
 	case json.Number:
 		if masked := maskString(v.String(), secrets); masked != v.String() {
-			return noLogPlaceholder
+			return NoLogPlaceholder
 		}
 		return v
 	case float64:
 		if masked := maskString(fmt.Sprint(v), secrets); masked != fmt.Sprint(v) {
-			return noLogPlaceholder
+			return NoLogPlaceholder
 		}
 		return v
 	case []any:
@@ -64,7 +64,7 @@ func removeSecretsFrom(v any, secrets []string) any {
 func maskString(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if s == secret {
-			return noLogPlaceholder
+			return NoLogPlaceholder
 		}
 	}
 	for _, secret := range secrets {

@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"fmt"
@@ -7,25 +7,25 @@ import (
 	"strings"
 )
 
-// optionType names an option's type as Ansible's argument specs do, so that
+// OptionType names an option's type as Ansible's argument specs do, so that
 // messages read like those of Python modules ("unable to convert to int").
-type optionType string
+type OptionType string
 
 const (
-	typeStr  optionType = "str"
-	typeBool optionType = "bool"
-	typeInt  optionType = "int"
-	typeList optionType = "list" // a list of strings
-	typeDict optionType = "dict" // a mapping of strings to strings
-	typePath optionType = "path" // a string with ~ and $VARS expanded on the host running the module
+	TypeStr  OptionType = "str"
+	TypeBool OptionType = "bool"
+	TypeInt  OptionType = "int"
+	TypeList OptionType = "list" // a list of strings
+	TypeDict OptionType = "dict" // a mapping of strings to strings
+	TypePath OptionType = "path" // a string with ~ and $VARS expanded on the host running the module
 )
 
-// option is one entry of a module's argument spec: the Go counterpart of an
+// Option is one entry of a module's argument spec: the Go counterpart of an
 // entry in a Python module's argument_spec, and of an option in its docs
 // (a test checks the two agree through ansible-doc).
-type option struct {
+type Option struct {
 	Name     string
-	Type     optionType
+	Type     OptionType
 	Required bool
 	Default  any
 	// DefaultFunc computes a default at run time, like Ansible's env
@@ -44,20 +44,20 @@ type option struct {
 	ListSeparator string
 }
 
-// requiredIf is Ansible's required_if: when Option has Value, Requires
+// RequiredIf is Ansible's required_if: when Option has Value, Requires
 // must all be set.
-type requiredIf struct {
+type RequiredIf struct {
 	Option   string
 	Value    any
 	Requires []string
 }
 
-// argSpec is everything a module accepts.
-type argSpec struct {
-	Options           []option
+// ArgSpec is everything a module accepts.
+type ArgSpec struct {
+	Options           []Option
 	MutuallyExclusive [][]string
 	RequiredOneOf     [][]string
-	RequiredIf        []requiredIf
+	RequiredIf        []RequiredIf
 }
 
 // argError is a validation failure with Ansible's wording.
@@ -65,24 +65,24 @@ type argError struct{ msg string }
 
 func (e *argError) Error() string { return e.msg }
 
-// validatedArgs is the outcome of validation: every option of the spec, set
+// ValidatedArgs is the outcome of validation: every option of the spec, set
 // to its converted value, its default, or nil.
-type validatedArgs struct {
+type ValidatedArgs struct {
 	Params   map[string]any
 	Warnings []string
 }
 
-func (s argSpec) lookup(name string) (option, bool) {
+func (s ArgSpec) Lookup(name string) (Option, bool) {
 	for _, o := range s.Options {
 		if o.Name == name {
 			return o, true
 		}
 	}
-	return option{}, false
+	return Option{}, false
 }
 
 // canonicalName maps an option name or alias to the option's name.
-func (s argSpec) canonicalName(key string) (string, bool) {
+func (s ArgSpec) canonicalName(key string) (string, bool) {
 	for _, o := range s.Options {
 		if o.Name == key || slices.Contains(o.Aliases, key) {
 			return o.Name, true
@@ -91,12 +91,12 @@ func (s argSpec) canonicalName(key string) (string, bool) {
 	return "", false
 }
 
-// validate checks raw module arguments (the _ansible_ keys already removed)
+// Validate checks raw module arguments (the _ansible_ keys already removed)
 // against the spec, in the order Ansible's ArgumentSpecValidator does, and
 // reports the first problem the way Ansible would. moduleName is the name
 // the task used, for the "Unsupported parameters for (...)" message.
-func (s argSpec) validate(moduleName string, raw map[string]any) (*validatedArgs, error) {
-	out := &validatedArgs{Params: map[string]any{}}
+func (s ArgSpec) Validate(moduleName string, raw map[string]any) (*ValidatedArgs, error) {
+	out := &ValidatedArgs{Params: map[string]any{}}
 	var unsupported []string
 	for key, value := range raw {
 		name, ok := s.canonicalName(key)
@@ -143,7 +143,7 @@ func (s argSpec) validate(moduleName string, raw map[string]any) (*validatedArgs
 	return out, nil
 }
 
-func (s argSpec) supportedList() string {
+func (s ArgSpec) supportedList() string {
 	var names, aliases []string
 	for _, o := range s.Options {
 		names = append(names, o.Name)
@@ -156,7 +156,7 @@ func (s argSpec) supportedList() string {
 	return list
 }
 
-func (s argSpec) checkMutuallyExclusive(params map[string]any) error {
+func (s ArgSpec) checkMutuallyExclusive(params map[string]any) error {
 	for _, group := range s.MutuallyExclusive {
 		if countSet(group, params) > 1 {
 			return &argError{"parameters are mutually exclusive: " + strings.Join(group, "|")}
@@ -165,7 +165,7 @@ func (s argSpec) checkMutuallyExclusive(params map[string]any) error {
 	return nil
 }
 
-func (s argSpec) checkRequired(params map[string]any) error {
+func (s ArgSpec) checkRequired(params map[string]any) error {
 	var missing []string
 	for _, o := range s.Options {
 		if o.Required && params[o.Name] == nil {
@@ -178,7 +178,7 @@ func (s argSpec) checkRequired(params map[string]any) error {
 	return nil
 }
 
-func (s argSpec) convertAll(params map[string]any) error {
+func (s ArgSpec) convertAll(params map[string]any) error {
 	for _, o := range s.Options {
 		value := params[o.Name]
 		if value == nil {
@@ -194,7 +194,7 @@ func (s argSpec) convertAll(params map[string]any) error {
 	return nil
 }
 
-func (s argSpec) checkChoices(params map[string]any) error {
+func (s ArgSpec) checkChoices(params map[string]any) error {
 	for _, o := range s.Options {
 		value, ok := params[o.Name].(string)
 		if len(o.Choices) == 0 || !ok {
@@ -207,7 +207,7 @@ func (s argSpec) checkChoices(params map[string]any) error {
 	return nil
 }
 
-func (s argSpec) checkRequiredOneOf(params map[string]any) error {
+func (s ArgSpec) checkRequiredOneOf(params map[string]any) error {
 	for _, group := range s.RequiredOneOf {
 		if countSet(group, params) == 0 {
 			return &argError{"one of the following is required: " + strings.Join(group, ", ")}
@@ -216,7 +216,7 @@ func (s argSpec) checkRequiredOneOf(params map[string]any) error {
 	return nil
 }
 
-func (s argSpec) checkRequiredIf(params map[string]any) error {
+func (s ArgSpec) checkRequiredIf(params map[string]any) error {
 	for _, r := range s.RequiredIf {
 		if params[r.Option] != r.Value {
 			continue
@@ -236,7 +236,7 @@ func (s argSpec) checkRequiredIf(params map[string]any) error {
 
 // setDefaults gives unset options their default, or nil: the validated
 // arguments name every option, as Ansible's invocation output does.
-func (s argSpec) setDefaults(params map[string]any) {
+func (s ArgSpec) setDefaults(params map[string]any) {
 	for _, o := range s.Options {
 		if params[o.Name] != nil {
 			continue
@@ -249,17 +249,17 @@ func (s argSpec) setDefaults(params map[string]any) {
 	}
 }
 
-// secretValues lists the values to hide in output: those of no_log options,
+// SecretValues lists the values to hide in output: those of no_log options,
 // and of options made secret by another option. It works on raw arguments
 // as well as validated ones, so that a failed validation hides them too.
-func (s argSpec) secretValues(params map[string]any) []string {
+func (s ArgSpec) SecretValues(params map[string]any) []string {
 	var secrets []string
 	for key, value := range params {
 		name, ok := s.canonicalName(key)
 		if !ok || value == nil {
 			continue
 		}
-		o, _ := s.lookup(name)
+		o, _ := s.Lookup(name)
 		if o.NoLog || (o.NoLogWhen != "" && s.flagMayBeTrue(params, o.NoLogWhen)) {
 			secrets = append(secrets, leafStrings(value)...)
 		}
@@ -269,15 +269,15 @@ func (s argSpec) secretValues(params map[string]any) []string {
 
 // flagMayBeTrue reads a bool option that decides secrecy. A value that is
 // not a valid boolean counts as true: when in doubt, hide.
-func (s argSpec) flagMayBeTrue(params map[string]any, flag string) bool {
+func (s ArgSpec) flagMayBeTrue(params map[string]any, flag string) bool {
 	for key, value := range params {
 		if name, _ := s.canonicalName(key); name != flag || value == nil {
 			continue
 		}
-		b, err := convertValue(typeBool, "", value)
+		b, err := convertValue(TypeBool, "", value)
 		return err != nil || b.(bool)
 	}
-	if o, ok := s.lookup(flag); ok && o.Default == true {
+	if o, ok := s.Lookup(flag); ok && o.Default == true {
 		return true
 	}
 	return false

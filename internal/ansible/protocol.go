@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 // starting with "_ansible_" (see /work/shared/ANSIBLE.md for what
 // ansible-core 2.14 sends).
 
-// ansibleContext is what Ansible tells the module besides its options.
-type ansibleContext struct {
+// Context is what Ansible tells the module besides its options.
+type Context struct {
 	ModuleName string // as the task named it: "qgatools.qga.guest_exec", or "guest_exec"
 	CheckMode  bool   // --check: report what would change, change nothing
 	Diff       bool   // --diff: return before/after
@@ -45,8 +45,8 @@ func readArgsFile(path string) (map[string]any, error) {
 // splitAnsibleKeys separates Ansible's own keys from the task's options.
 // Unknown _ansible_ keys (newer Ansible versions add some) are ignored, as
 // AnsibleModule does.
-func splitAnsibleKeys(all map[string]any) (ansibleContext, map[string]any) {
-	var actx ansibleContext
+func splitAnsibleKeys(all map[string]any) (Context, map[string]any) {
+	var actx Context
 	options := map[string]any{}
 	for key, value := range all {
 		if !strings.HasPrefix(key, ansibleKeyPrefix) {
@@ -69,7 +69,7 @@ func asBool(value any) bool {
 	if value == nil {
 		return false
 	}
-	b, err := convertValue(typeBool, "", value)
+	b, err := convertValue(TypeBool, "", value)
 	return err == nil && b.(bool)
 }
 

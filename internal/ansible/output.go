@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"bytes"
@@ -7,19 +7,19 @@ import (
 	"io"
 )
 
-// result is a module's answer, with Ansible's keys: changed, failed, msg,
+// Result is a module's answer, with Ansible's keys: changed, failed, msg,
 // skipped, diff, warnings, ansible_facts, invocation, plus the module's own.
-type result map[string]any
+type Result map[string]any
 
-func failResult(msg string) result {
-	return result{"failed": true, "changed": false, "msg": msg}
+func FailResult(msg string) Result {
+	return Result{"failed": true, "changed": false, "msg": msg}
 }
 
 // fail marks r as failed with msg, keeping what r already reports (a failed
 // command still returns its rc and output).
-func (r result) fail(msg string) result {
+func (r Result) Fail(msg string) Result {
 	if r == nil {
-		r = result{"changed": false}
+		r = Result{"changed": false}
 	}
 	r["failed"] = true
 	r["msg"] = msg
@@ -29,7 +29,7 @@ func (r result) fail(msg string) result {
 	return r
 }
 
-func (r result) failed() bool {
+func (r Result) Failed() bool {
 	f, _ := r["failed"].(bool)
 	return f
 }
@@ -37,7 +37,7 @@ func (r result) failed() bool {
 // writeResult prints r as the one JSON object Ansible reads, with every
 // secret removed. It goes through a JSON round trip first so that structs
 // and typed slices become plain values removeSecrets can walk.
-func writeResult(w io.Writer, r result, secrets []string) error {
+func writeResult(w io.Writer, r Result, secrets []string) error {
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encoding the result: %w", err)

@@ -1,4 +1,4 @@
-package main
+package ansible
 
 import (
 	"encoding/json"
@@ -18,11 +18,11 @@ func TestRemoveSecretsLikeAnsible(t *testing.T) {
 	got := removeSecrets(in, []string{"hunter22", "", "12345"})
 	want := map[string]any{
 		"changed":  true,
-		"password": noLogPlaceholder,
+		"password": NoLogPlaceholder,
 		"msg":      "failed for ******** and ********x",
 		"rc":       json.Number("0"),
-		"nested":   []any{noLogPlaceholder, map[string]any{"k": "a ******** b"}},
-		"number":   noLogPlaceholder,
+		"nested":   []any{NoLogPlaceholder, map[string]any{"k": "a ******** b"}},
+		"number":   NoLogPlaceholder,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %#v\nwant %#v", got, want)
@@ -40,19 +40,19 @@ func TestRemoveSecretsLongestFirst(t *testing.T) {
 }
 
 func TestSecretValuesOfSpec(t *testing.T) {
-	spec := guestExecModule.Spec
-	if got := spec.secretValues(map[string]any{"stdin": "s3", "stdin_sensitive": "yes"}); !reflect.DeepEqual(got, []string{"s3"}) {
+	spec := ArgSpec{Options: []Option{{Name: "stdin", Type: TypeStr, NoLogWhen: "stdin_sensitive"}, {Name: "stdin_sensitive", Type: TypeBool, Default: false}}}
+	if got := spec.SecretValues(map[string]any{"stdin": "s3", "stdin_sensitive": "yes"}); !reflect.DeepEqual(got, []string{"s3"}) {
 		t.Errorf("stdin_sensitive=yes: secrets %v", got)
 	}
-	if got := spec.secretValues(map[string]any{"stdin": "s3", "stdin_sensitive": false}); len(got) != 0 {
+	if got := spec.SecretValues(map[string]any{"stdin": "s3", "stdin_sensitive": false}); len(got) != 0 {
 		t.Errorf("stdin_sensitive=false: secrets %v", got)
 	}
 	// Not a valid boolean: hide rather than risk a leak.
-	if got := spec.secretValues(map[string]any{"stdin": "s3", "stdin_sensitive": "perhaps"}); len(got) != 1 {
+	if got := spec.SecretValues(map[string]any{"stdin": "s3", "stdin_sensitive": "perhaps"}); len(got) != 1 {
 		t.Errorf("stdin_sensitive=perhaps: secrets %v", got)
 	}
-	pw := guestUserPasswordModule.Spec
-	if got := pw.secretValues(map[string]any{"password": "pw", "user": "u"}); !reflect.DeepEqual(got, []string{"pw"}) {
+	pw := ArgSpec{Options: []Option{{Name: "user", Type: TypeStr}, {Name: "password", Type: TypeStr, NoLog: true}}}
+	if got := pw.SecretValues(map[string]any{"password": "pw", "user": "u"}); !reflect.DeepEqual(got, []string{"pw"}) {
 		t.Errorf("password: secrets %v", got)
 	}
 }
