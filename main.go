@@ -20,7 +20,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+	err := provider.Serve(context.Background(), version, providerserver.ServeOpts{
 		Address: "registry.terraform.io/qgatools/qga",
 		Debug:   debug,
 	})

@@ -87,6 +87,10 @@ func ctxFor(b *testing.B, d time.Duration) context.Context {
 	return ctx
 }
 
+// benchPool shares one libvirt connection per URI among the benchmarks'
+// clients, as the provider's pool does.
+var benchPool = qgaclient.NewPool()
+
 // open returns a ready client for bench guest i, through libvirt or the
 // guest's direct socket.
 func open(b *testing.B, i int, socket bool, opts qgaclient.Options) *qgaclient.Client {
@@ -95,7 +99,7 @@ func open(b *testing.B, i int, socket bool, opts qgaclient.Options) *qgaclient.C
 	if socket {
 		t = qgaclient.Target{AgentSocket: env.Sockets[i]}
 	}
-	c, err := qgaclient.Open(t, opts)
+	c, err := benchPool.Open(t, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func runPingJob(job childJob) childResult {
 }
 
 // BenchmarkParallel: the same work on 1, 2 and 4 guests at once, all
-// through one libvirt connection (qgaclient shares one per URI, as the
+// through one libvirt connection (benchPool shares one per URI, as the
 // provider does when Terraform applies resources in parallel).
 func BenchmarkParallel(b *testing.B) {
 	need(b, 4)

@@ -77,7 +77,8 @@ type guest struct {
 
 // openGuest connects and waits up to agent_timeout for the agent to answer
 // (a guest that is still booting). Failures that waiting cannot fix, such
-// as an unknown domain, end the wait at once.
+// as an unknown domain, end the wait at once. A run talks to one guest:
+// qgaclient.Open gives it connections of its own, which Close closes.
 func openGuest(ctx context.Context, a connectionArgs) (*guest, error) {
 	if a.AgentTimeout <= 0 {
 		return nil, fmt.Errorf("agent_timeout must be a positive number of seconds, got %d", a.AgentTimeout)

@@ -128,7 +128,7 @@ func TestExecTimeoutKillsTheCommand(t *testing.T) {
 		// /bin/sh, the PID as its own argument.
 		if path == "/bin/sh" && len(args) == 4 && strings.Contains(args[1], "kill -KILL") {
 			kill = args
-			a.procs[101] = fakeExit{Code: 137} // killed (a.mu is held here)
+			a.Exit(101, fakeExit{Code: 137}.result()) // killed
 			return fakeExit{Stdout: "killed 101 102 103\n"}
 		}
 		return fakeExit{Running: true}

@@ -35,7 +35,7 @@ func interfacesTask(a *fakeAgent, options map[string]any) map[string]any {
 
 func TestInterfacesFacts(t *testing.T) {
 	a := newFakeAgent(t)
-	a.ifaces = testbedLikeInterfaces
+	a.setInterfaces(t, testbedLikeInterfaces)
 	for _, c := range []struct {
 		name        string
 		options     map[string]any
@@ -68,7 +68,7 @@ func TestInterfacesFacts(t *testing.T) {
 
 func TestInterfacesWaitFailsWithWhatWasSeen(t *testing.T) {
 	a := newFakeAgent(t)
-	a.ifaces = testbedLikeInterfaces
+	a.setInterfaces(t, testbedLikeInterfaces)
 	out := runTask(t, "AnsiballZ_guest_interfaces", interfacesTask(a, map[string]any{"wait_for": 2, "wait_timeout": 1, "address_family": "ipv4"}))
 	out.mustFail(t, "2 matching ipv4 address(es) wanted, 1 found")
 	for _, want := range []string{"eth0 [52:54:00:12:34:56]: 10.0.2.15/24 (global)", "fe80::5054:ff:fe12:3456/64 (link_local)", "docker0", "raise wait_timeout"} {

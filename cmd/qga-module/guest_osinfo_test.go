@@ -40,7 +40,7 @@ func TestOSInfoFacts(t *testing.T) {
 
 func TestOSInfoWithoutInterfacesWarns(t *testing.T) {
 	a := newFakeAgent(t)
-	a.disabled["guest-network-get-interfaces"] = true
+	a.Disable("guest-network-get-interfaces")
 	out := runTask(t, "AnsiballZ_guest_osinfo", task("guest_osinfo", map[string]any{"agent_socket": a.socket})).mustSucceed(t)
 	facts, _ := out.Result["ansible_facts"].(map[string]any)
 	if _, ok := facts["qga_interfaces"]; ok || facts["qga_hostname"] != "fakeguest" {

@@ -63,7 +63,7 @@ func sshKeysTask(a *fakeAgent, options map[string]any) map[string]any {
 
 func TestSSHKeysIdempotentWithCheckAndDiff(t *testing.T) {
 	a := newFakeAgent(t)
-	a.keys["alice"] = nil // exists, no authorized_keys yet
+	a.AddUser("alice") // exists, no authorized_keys yet
 
 	// Check mode reports the change and makes none.
 	args := sshKeysTask(a, map[string]any{"keys": []any{keyA, keyC}, "_ansible_check_mode": true, "_ansible_diff": true})
@@ -120,8 +120,8 @@ func TestSSHKeysFailures(t *testing.T) {
 		mustFail(t, "is not an OpenSSH public key")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyA, keyA + "-again"}})).
 		mustFail(t, "the same key is listed twice")
-	a.disabled["guest-ssh-add-authorized-keys"] = true
-	a.keys["alice"] = []string{}
+	a.Disable("guest-ssh-add-authorized-keys")
+	a.SetAuthorizedKeys("alice")
 	runTask(t, "AnsiballZ_guest_ssh_keys", sshKeysTask(a, map[string]any{"keys": []any{keyA}})).
 		mustFail(t, "command is disabled in the guest agent")
 }

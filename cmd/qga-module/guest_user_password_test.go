@@ -17,7 +17,7 @@ func passwordTask(a *fakeAgent, options map[string]any) map[string]any {
 
 func TestCryptedPasswordComparedWithShadow(t *testing.T) {
 	a := newFakeAgent(t)
-	a.shadow = "root:*:19000:0:99999:7:::\nalice:$6$old$xyz:19000:0:99999:7:::\n"
+	a.SetFile(shadowPath, []byte("root:*:19000:0:99999:7:::\nalice:$6$old$xyz:19000:0:99999:7:::\n"))
 
 	// Different hash: changed; check mode sets nothing.
 	out := runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": testHash, "crypted": true, "_ansible_check_mode": true})).mustSucceed(t)
@@ -30,7 +30,7 @@ func TestCryptedPasswordComparedWithShadow(t *testing.T) {
 	}
 
 	// Same hash: no change, nothing set.
-	a.shadow = "alice:" + testHash + ":19000:0:99999:7:::\n"
+	a.SetFile(shadowPath, []byte("alice:"+testHash+":19000:0:99999:7:::\n"))
 	out = runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": testHash, "crypted": "true"})).mustSucceed(t)
 	if out.changed() || a.callCount("guest-set-user-password") != 1 {
 		t.Fatalf("same hash: %s", out.Raw)
@@ -63,7 +63,7 @@ func TestPlainPasswordAlwaysChanged(t *testing.T) {
 
 func TestUnreadableShadowWarnsAndSets(t *testing.T) {
 	a := newFakeAgent(t)
-	a.disabled["guest-file-open"] = true
+	a.Disable("guest-file-open")
 	out := runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": testHash, "crypted": true})).mustSucceed(t)
 	warnings, _ := out.Result["warnings"].([]any)
 	if !out.changed() || len(warnings) != 1 || a.callCount("guest-set-user-password") != 1 {
@@ -77,7 +77,7 @@ func TestPasswordRefusals(t *testing.T) {
 		mustFail(t, "password with crypted=true: the crypted password is not a crypt(3) hash")
 	runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": ""})).
 		mustFail(t, "password must not be empty")
-	a.disabled["guest-set-user-password"] = true
+	a.Disable("guest-set-user-password")
 	runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": "pw", "_ansible_check_mode": true})).
 		mustFail(t, "command is disabled")
 }

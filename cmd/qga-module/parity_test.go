@@ -48,7 +48,7 @@ func TestParitySSHKeys(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// Ansible, in check mode: the decision without the change.
 			a := newFakeAgent(t)
-			a.keys["alice"] = slices.Clone(c.file)
+			a.setKeys("alice", c.file)
 			keys := make([]any, len(c.keys))
 			for i, k := range c.keys {
 				keys[i] = k
@@ -60,7 +60,7 @@ func TestParitySSHKeys(t *testing.T) {
 			// lists these keys; a refreshed state other than the
 			// configuration is a planned change.
 			b := newFakeAgent(t)
-			b.keys["alice"] = slices.Clone(c.file)
+			b.setKeys("alice", c.file)
 			config := tf.object(typeName, map[string]tftypes.Value{
 				"agent_socket": tfString(b.socket), "username": tfString("alice"),
 				"keys": tfStrings(setType, c.keys), "exclusive": tfBool(c.exclusive),
@@ -106,7 +106,7 @@ func TestParityCryptHash(t *testing.T) {
 		// Named by number: a "$" in the socket path would be expanded.
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			a := newFakeAgent(t)
-			a.shadow = "alice:" + testHash + ":19000:0:99999:7:::\n"
+			a.SetFile(shadowPath, []byte("alice:"+testHash+":19000:0:99999:7:::\n"))
 			out := runTask(t, "AnsiballZ_guest_user_password", passwordTask(a, map[string]any{"password": c.value, "crypted": true, "_ansible_check_mode": true}))
 			err := tf.validate("qga_guest_user_password", tf.object("qga_guest_user_password", map[string]tftypes.Value{
 				"agent_socket": tfString(a.socket), "username": tfString("alice"), "password": tfString(c.value), "crypted": tfBool(true),
@@ -136,7 +136,7 @@ func TestParityExec(t *testing.T) {
 				a := newFakeAgent(t)
 				a.exec = func(path string, args, _ []string, _ []byte) fakeExit {
 					if path == "/bin/sh" && len(args) == 4 && strings.Contains(args[1], "kill -KILL") {
-						a.procs[101] = fakeExit{Signal: 9} // killed (a.mu is held here)
+						a.Exit(101, fakeExit{Signal: 9}.result()) // killed
 						return fakeExit{Stdout: "killed 101\n"}
 					}
 					return c.exit
@@ -183,7 +183,7 @@ func TestParityAddresses(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := newFakeAgent(t)
-			a.ifaces = testbedLikeInterfaces
+			a.setInterfaces(t, testbedLikeInterfaces)
 			out := runTask(t, "AnsiballZ_guest_interfaces", interfacesTask(a, c.ansible))
 			attrs := map[string]tftypes.Value{"agent_socket": tfString(a.socket)}
 			for k, v := range c.tf {

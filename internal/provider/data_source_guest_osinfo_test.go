@@ -45,7 +45,7 @@ func TestAccGuestTargetValidation(t *testing.T) {
 			},
 			{
 				Config:      `provider "qga" { call_timeout = "soon" }` + "\n" + `data "qga_guest_osinfo" "x" { domain = "x" }`,
-				ExpectError: regexp.MustCompile(`call_timeout must be a positive Go duration`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid\s+Time\s+Duration\s+String\s+Value.*call_timeout\s+=\s+"soon"`),
 			},
 			{
 				Config:      g.provider() + `data "qga_guest_osinfo" "x" { domain = "no-such-domain-qga" }`,

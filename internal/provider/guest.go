@@ -110,7 +110,7 @@ func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Dia
 	// qgaclient redacts the URI in its errors; its secrets are scrubbed here
 	// once more, whatever quoted them.
 	scrub := func(s string) string { return qgaclient.ScrubURISecrets(s, pd.uri) }
-	c, err := qgaclient.Open(target, qgaclient.Options{CallTimeout: pd.callTimeout})
+	c, err := pd.open(target)
 	if err != nil {
 		diags.AddError("Invalid guest", scrub(err.Error()))
 		return nil
@@ -129,6 +129,12 @@ func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Dia
 		return nil
 	}
 	return c
+}
+
+// open returns a client for the target from the provider's pool, with the
+// provider's call_timeout.
+func (pd *providerData) open(target qgaclient.Target) (*qgaclient.Client, error) {
+	return pd.pool.Open(target, qgaclient.Options{CallTimeout: pd.callTimeout})
 }
 
 // agentError reports a failed agent call as a diagnostic. what says what

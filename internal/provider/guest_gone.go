@@ -25,7 +25,7 @@ func domainGone(ctx context.Context, pd *providerData, g guestRef) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, pd.callTimeout)
 	defer cancel()
-	_, err := qgaclient.LookupDomain(ctx, pd.uri, g.Domain.ValueString())
+	_, err := pd.pool.LookupDomain(ctx, pd.uri, g.Domain.ValueString())
 	if err != nil && !errors.Is(err, qgaclient.ErrDomainNotFound) {
 		tflog.Debug(ctx, "could not check whether the domain still exists", map[string]any{"cause": err.Error()})
 	}

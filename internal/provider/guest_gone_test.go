@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -87,7 +88,7 @@ func TestGuestDeleteGoneDomain(t *testing.T) {
 	env := testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pd := &providerData{uri: env.URI, agentTimeout: 5 * time.Second, callTimeout: 10 * time.Second}
+	pd := &providerData{pool: testPool(t), uri: env.URI, agentTimeout: 5 * time.Second, callTimeout: 10 * time.Second}
 	gone := guestRef{Domain: types.StringValue("qga-never-defined"), AgentSocket: types.StringNull()}
 	keys := stringSet([]string{testKey1}, &diag.Diagnostics{})
 	for name, c := range map[string]struct {
@@ -130,6 +131,7 @@ func waitForAgent(t *testing.T, target qgaclient.Target) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	if err := c.WaitForAgent(context.Background(), 4*time.Minute, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func execModelWithDestroy(g guestRef) *guestExecModel {
 	return &guestExecModel{
 		guestRef: g, ID: types.StringValue("qga-never-defined/1"), Path: types.StringValue("/bin/true"),
 		Args: types.ListNull(types.StringType), Env: types.MapNull(types.StringType), Input: null, InputWO: null, InputWOVersion: types.Int64Null(),
-		Timeout: types.StringValue("1m"), OKExitCodes: types.ListNull(types.Int64Type), Triggers: types.MapNull(types.StringType),
+		Timeout: timetypes.NewGoDurationValueFromStringMust("1m"), OKExitCodes: types.ListNull(types.Int64Type), Triggers: types.MapNull(types.StringType),
 		DestroyPath: types.StringValue("/bin/true"), DestroyArgs: types.ListNull(types.StringType), OutputLimit: types.Int64Value(100),
 		ExitCode: types.Int64Value(0), Stdout: null, Stderr: null, StdoutTruncated: types.BoolNull(), StderrTruncated: types.BoolNull(), PID: types.Int64Value(1),
 	}

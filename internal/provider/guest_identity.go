@@ -7,8 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
-	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
 // A domain named by its UUID in the state and by its name in the
@@ -44,10 +42,10 @@ func sameDomain(ctx context.Context, pd *providerData, a, b types.String) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, planCheckTimeout)
 	defer cancel()
-	da, err := qgaclient.LookupDomain(ctx, pd.uri, a.ValueString())
+	da, err := pd.pool.LookupDomain(ctx, pd.uri, a.ValueString())
 	if err != nil {
 		return false
 	}
-	db, err := qgaclient.LookupDomain(ctx, pd.uri, b.ValueString())
+	db, err := pd.pool.LookupDomain(ctx, pd.uri, b.ValueString())
 	return err == nil && da.UUID == db.UUID
 }

@@ -58,7 +58,7 @@ func requireAtPlan(ctx context.Context, pd *providerData, g guestRef, diags *dia
 	if !g.Domain.IsNull() && !pd.canQueryLibvirt() {
 		return
 	}
-	c, err := qgaclient.Open(g.target(pd.uri), qgaclient.Options{})
+	c, err := pd.open(g.target(pd.uri))
 	if err != nil {
 		return // the apply reports it
 	}

@@ -5,13 +5,12 @@ package provider
 
 import (
 	"context"
-	"strconv"
+	"sync"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -20,43 +19,27 @@ import (
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
-// defaultAgentTimeout is how long to wait for a guest's agent to answer: a
-// guest that was just started needs seconds to minutes.
-const defaultAgentTimeout = 3 * time.Minute
-
-// defaultCallTimeout bounds one agent command; an answering agent replies
-// within milliseconds, file transfers of a chunk within seconds.
-const defaultCallTimeout = 30 * time.Second
-
-// parseTimeout reads an optional duration attribute of the provider block.
-func parseTimeout(v types.String, name string, def time.Duration, diags *diag.Diagnostics) (time.Duration, bool) {
-	s := v.ValueString()
-	if s == "" {
-		return def, true
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		diags.AddAttributeError(path.Root(name), "Invalid "+name,
-			name+" must be a positive Go duration such as \"90s\" or \"5m\", got "+strconv.Quote(s))
-		return 0, false
-	}
-	return d, true
-}
-
 // QGAProvider is the provider implementation.
 type QGAProvider struct {
 	version string
+	pools   *poolSet // where the pool is registered, to be closed when the server stops
+
+	poolMu sync.Mutex
+	pool   *qgaclient.Pool // made by the first Configure
 }
 
 // providerModel is the provider block.
 type providerModel struct {
-	URI          types.String `tfsdk:"uri"`
-	AgentTimeout types.String `tfsdk:"agent_timeout"`
-	CallTimeout  types.String `tfsdk:"call_timeout"`
+	URI          types.String         `tfsdk:"uri"`
+	AgentTimeout timetypes.GoDuration `tfsdk:"agent_timeout"`
+	CallTimeout  timetypes.GoDuration `tfsdk:"call_timeout"`
 }
 
 // providerData is handed to every resource and data source.
 type providerData struct {
+	// pool holds the connections and what was learned about the guests,
+	// for every resource and data source of this provider.
+	pool         *qgaclient.Pool
 	uri          string
 	agentTimeout time.Duration
 	callTimeout  time.Duration
@@ -75,9 +58,29 @@ var (
 	_ provider.ProviderWithEphemeralResources = (*QGAProvider)(nil)
 )
 
-// New returns the provider factory for providerserver.
+// New returns the provider factory for providerserver. The connections of
+// the providers it makes last as long as the process (tests); Serve closes
+// them when the server stops.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &QGAProvider{version: version} }
+	return newFactory(version, &poolSet{})
+}
+
+func newFactory(version string, pools *poolSet) func() provider.Provider {
+	return func() provider.Provider { return &QGAProvider{version: version, pools: pools} }
+}
+
+// clientPool returns the provider's pool, made by the first Configure. The
+// framework may configure one provider more than once (tests, several
+// terraform commands against one debug server): the connections and what
+// was learned about the guests are kept between the calls.
+func (p *QGAProvider) clientPool() *qgaclient.Pool {
+	p.poolMu.Lock()
+	defer p.poolMu.Unlock()
+	if p.pool == nil {
+		p.pool = qgaclient.NewPool()
+		p.pools.add(p.pool)
+	}
+	return p.pool
 }
 
 func (p *QGAProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -95,12 +98,12 @@ func (p *QGAProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"When it is computed from something created in the same apply, the plan skips its checks of the guests, and data sources cannot be read until it is known.",
 			},
 			"agent_timeout": schema.StringAttribute{
-				Optional:    true,
-				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `3m`.",
+				Optional: true, CustomType: durationType, Validators: durationValidators,
+				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `" + durationText(defaultAgentTimeout) + "`.",
 			},
 			"call_timeout": schema.StringAttribute{
-				Optional:    true,
-				Description: "Deadline of one agent command once the agent answers, as a Go duration. Default `30s`. A `qga_guest_exec` command's own run time is bounded by its `timeout` instead.",
+				Optional: true, CustomType: durationType, Validators: durationValidators,
+				Description: "Deadline of one agent command once the agent answers, as a Go duration. Default `" + durationText(defaultCallTimeout) + "`. A `qga_guest_exec` command's own run time is bounded by its `timeout` instead.",
 			},
 		},
 	}
@@ -117,15 +120,15 @@ func (p *QGAProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		resp.Deferred = &provider.Deferred{Reason: provider.DeferredReasonProviderConfigUnknown}
 		return
 	}
-	data := &providerData{uri: cfg.URI.ValueString(), uriUnknown: cfg.URI.IsUnknown()}
+	data := &providerData{pool: p.clientPool(), uri: cfg.URI.ValueString(), uriUnknown: cfg.URI.IsUnknown()}
 	if data.uri == "" && !data.uriUnknown {
 		data.uri = qgaclient.DefaultURI()
 	}
 	var ok bool
-	if data.agentTimeout, ok = parseTimeout(cfg.AgentTimeout, "agent_timeout", defaultAgentTimeout, &resp.Diagnostics); !ok {
+	if data.agentTimeout, ok = durationValue(cfg.AgentTimeout, "agent_timeout", defaultAgentTimeout, &resp.Diagnostics); !ok {
 		return
 	}
-	if data.callTimeout, ok = parseTimeout(cfg.CallTimeout, "call_timeout", defaultCallTimeout, &resp.Diagnostics); !ok {
+	if data.callTimeout, ok = durationValue(cfg.CallTimeout, "call_timeout", defaultCallTimeout, &resp.Diagnostics); !ok {
 		return
 	}
 	resp.ResourceData = data

@@ -19,8 +19,20 @@ import (
 // 1.5.7 or OpenTofu 1.12) against the real test bed VM, through both
 // transports; `make test` runs them with each binary.
 
+// testProvider serves every test of this package, and the tests' own
+// clients come from its pool: they and the provider share one connection
+// per agent socket, which QEMU serves to one client at a time.
+var testProvider = New("test")().(*QGAProvider)
+
 var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"qga": providerserver.NewProtocol6WithError(New("test")()),
+	"qga": providerserver.NewProtocol6WithError(testProvider),
+}
+
+// testPool is a client pool closed at the test's end.
+func testPool(t *testing.T) *qgaclient.Pool {
+	p := qgaclient.NewPool()
+	t.Cleanup(func() { p.Close() })
+	return p
 }
 
 // testGuest is one way of reaching the test bed guest.
@@ -39,7 +51,7 @@ func testGuests(t *testing.T) []testGuest {
 	}
 	env := testbed.Require(t)
 	open := func(target qgaclient.Target) *qgaclient.Client {
-		c, err := qgaclient.Open(target, qgaclient.Options{})
+		c, err := testProvider.clientPool().Open(target, qgaclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

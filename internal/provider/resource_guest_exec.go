@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -42,25 +43,25 @@ type guestExecResource struct{ pd *providerData }
 
 type guestExecModel struct {
 	guestRef
-	ID              types.String `tfsdk:"id"`
-	Path            types.String `tfsdk:"path"`
-	Args            types.List   `tfsdk:"args"`
-	Env             types.Map    `tfsdk:"env"`
-	Input           types.String `tfsdk:"input"`
-	InputWO         types.String `tfsdk:"input_wo"`
-	InputWOVersion  types.Int64  `tfsdk:"input_wo_version"`
-	Timeout         types.String `tfsdk:"timeout"`
-	OKExitCodes     types.List   `tfsdk:"ok_exit_codes"`
-	Triggers        types.Map    `tfsdk:"triggers"`
-	DestroyPath     types.String `tfsdk:"destroy_path"`
-	DestroyArgs     types.List   `tfsdk:"destroy_args"`
-	OutputLimit     types.Int64  `tfsdk:"output_limit"`
-	ExitCode        types.Int64  `tfsdk:"exit_code"`
-	Stdout          types.String `tfsdk:"stdout"`
-	Stderr          types.String `tfsdk:"stderr"`
-	StdoutTruncated types.Bool   `tfsdk:"stdout_truncated"`
-	StderrTruncated types.Bool   `tfsdk:"stderr_truncated"`
-	PID             types.Int64  `tfsdk:"pid"`
+	ID              types.String         `tfsdk:"id"`
+	Path            types.String         `tfsdk:"path"`
+	Args            types.List           `tfsdk:"args"`
+	Env             types.Map            `tfsdk:"env"`
+	Input           types.String         `tfsdk:"input"`
+	InputWO         types.String         `tfsdk:"input_wo"`
+	InputWOVersion  types.Int64          `tfsdk:"input_wo_version"`
+	Timeout         timetypes.GoDuration `tfsdk:"timeout"`
+	OKExitCodes     types.List           `tfsdk:"ok_exit_codes"`
+	Triggers        types.Map            `tfsdk:"triggers"`
+	DestroyPath     types.String         `tfsdk:"destroy_path"`
+	DestroyArgs     types.List           `tfsdk:"destroy_args"`
+	OutputLimit     types.Int64          `tfsdk:"output_limit"`
+	ExitCode        types.Int64          `tfsdk:"exit_code"`
+	Stdout          types.String         `tfsdk:"stdout"`
+	Stderr          types.String         `tfsdk:"stderr"`
+	StdoutTruncated types.Bool           `tfsdk:"stdout_truncated"`
+	StderrTruncated types.Bool           `tfsdk:"stderr_truncated"`
+	PID             types.Int64          `tfsdk:"pid"`
 }
 
 // defaultOutputLimit keeps state files small: a command's output is for
@@ -122,9 +123,9 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"timeout": schema.StringAttribute{
-				Optional: true, Computed: true, Default: stringdefault.StaticString("5m"),
+				Optional: true, Computed: true, Default: stringdefault.StaticString(durationText(defaultExecTimeout)),
+				CustomType: durationType, Validators: durationValidators,
 				Description: "How long to wait for the command to exit, as a Go duration. When it passes, the apply fails, and the process is killed in the guest when the agent allows it.",
-				Validators:  []validator.String{durationValidator{}},
 			},
 			"ok_exit_codes": schema.ListAttribute{
 				Optional: true, Computed: true, ElementType: types.Int64Type,
@@ -388,32 +389,8 @@ func checkOutputLimit(p path.Path, v types.Int64, diags *diag.Diagnostics) {
 			"There is no \"unlimited\": the agent captures at most 16 MiB of each stream, and state files should not hold that much.", v.ValueInt64()))
 }
 
-// durationValidator checks a Go duration string at plan time.
-type durationValidator struct{}
-
-// commandTimeout reads the timeout attribute. The validator checks it at
-// plan time, but a state written by hand or an old import may hold anything,
-// and a zero timeout would kill the command at once.
-func commandTimeout(v types.String, diags *diag.Diagnostics) time.Duration {
-	d, err := time.ParseDuration(v.ValueString())
-	if err != nil || d <= 0 {
-		diags.AddAttributeError(path.Root("timeout"), "Invalid duration",
-			fmt.Sprintf("timeout %q is not a positive Go duration; write e.g. \"30s\", \"5m\" or \"1h30m\"", v.ValueString()))
-		return 0
-	}
+// commandTimeout reads the timeout attribute (see durationValue).
+func commandTimeout(v timetypes.GoDuration, diags *diag.Diagnostics) time.Duration {
+	d, _ := durationValue(v, "timeout", defaultExecTimeout, diags)
 	return d
-}
-
-func (durationValidator) Description(context.Context) string {
-	return "a positive Go duration such as 30s or 5m"
-}
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a positive Go duration; write e.g. \"30s\", \"5m\" or \"1h30m\"", req.ConfigValue.ValueString()))
-	}
 }

@@ -109,7 +109,7 @@ func TestAccGuestExecFailures(t *testing.T) {
 					}
 				},
 				Config:      execConfig(g, `path = "/bin/true"`+"\n"+`timeout = "soon"`),
-				ExpectError: regexp.MustCompile(`not a positive Go duration`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid\s+Time\s+Duration\s+String\s+Value.*soon`),
 				PlanOnly:    true,
 			},
 			{

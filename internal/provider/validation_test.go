@@ -65,7 +65,7 @@ func TestGuestInterfacesReadInvalidWaitTimeout(t *testing.T) {
 	env := testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d := &guestInterfacesDataSource{pd: &providerData{uri: env.URI, agentTimeout: time.Minute, callTimeout: 10 * time.Second}}
+	d := &guestInterfacesDataSource{pd: &providerData{pool: testPool(t), uri: env.URI, agentTimeout: time.Minute, callTimeout: 10 * time.Second}}
 	var sch datasource.SchemaResponse
 	d.Schema(ctx, datasource.SchemaRequest{}, &sch)
 	cfg := tfsdk.Config{Schema: sch.Schema}

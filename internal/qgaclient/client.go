@@ -22,13 +22,16 @@ type Target struct {
 // Options tune a Client. The zero value gives the defaults.
 type Options struct {
 	// CallTimeout bounds one agent command when the caller's context has no
-	// earlier deadline. Default 30 s.
+	// earlier deadline. Default DefaultCallTimeout.
 	CallTimeout time.Duration
 	// ExecPoll is the polling policy for guest-exec-status. Default DefaultExecPoll.
 	ExecPoll PollPolicy
 }
 
-const defaultCallTimeout = 30 * time.Second
+// DefaultCallTimeout bounds one agent command unless Options say otherwise:
+// an answering agent replies within milliseconds, a file chunk's transfer
+// within seconds.
+const DefaultCallTimeout = 30 * time.Second
 
 // Client speaks to one guest's agent through a Transport. It is safe for
 // concurrent use.
@@ -40,6 +43,9 @@ type Client struct {
 	info   *AgentInfo // cached guest-info, for checking commands before use
 
 	spools sync.Map // PID → *spoolJob: commands whose output is in files (exec_spool.go)
+
+	guest   *guestState // what the pool learned about the guest
+	ownPool *Pool       // closed by Close: the pool Open made for this client alone
 }
 
 // DefaultURI is the libvirt URI used when none is given.
@@ -50,45 +56,30 @@ func DefaultURI() string {
 	return "qemu:///system"
 }
 
-// Open returns a Client for the target. Nothing is sent to the guest yet;
-// connections are made on first use and shared by clients of the same URI or
-// socket.
-func Open(target Target, opts Options) (*Client, error) {
-	switch {
-	case target.Domain != "" && target.AgentSocket != "":
-		return nil, fmt.Errorf("both domain %q and agent_socket %q are set: name the guest by exactly one of them", target.Domain, target.AgentSocket)
-	case target.Domain != "":
-		uri := target.URI
-		if uri == "" {
-			uri = DefaultURI()
-		}
-		t, err := newLibvirtTransport(uri, target.Domain)
-		if err != nil {
-			return nil, err
-		}
-		return NewClient(t, opts), nil
-	case target.AgentSocket != "":
-		return NewClient(newSocketTransport(target.AgentSocket), opts), nil
-	}
-	return nil, errors.New("no guest named: set a libvirt domain or an agent socket path")
-}
-
-// NewClient wraps any Transport (tests use an in-process fake agent).
+// NewClient wraps any Transport (tests use an in-process fake agent). What
+// it learns about the guest is its own, shared with no other client.
 func NewClient(t Transport, opts Options) *Client {
 	if opts.CallTimeout <= 0 {
-		opts.CallTimeout = defaultCallTimeout
+		opts.CallTimeout = DefaultCallTimeout
 	}
 	if opts.ExecPoll == (PollPolicy{}) {
 		opts.ExecPoll = DefaultExecPoll
 	}
-	return &Client{t: t, opts: opts}
+	return &Client{t: t, opts: opts, guest: &guestState{}}
 }
 
 // Target names the guest, for messages.
 func (c *Client) Target() string { return c.t.Target() }
 
-// Close releases the client's transport.
-func (c *Client) Close() error { return c.t.Close() }
+// Close releases the client's transport, and the connections of its pool
+// when Open made the pool for it alone.
+func (c *Client) Close() error {
+	err := c.t.Close()
+	if c.ownPool != nil {
+		err = errors.Join(err, c.ownPool.Close())
+	}
+	return err
+}
 
 // bounded gives ctx the client's call timeout unless it already ends sooner.
 func (c *Client) bounded(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -13,13 +13,22 @@
 //	if errors.Is(err, qgaclient.ErrCommandDisabled) { ... }
 //	fmt.Printf("exit %d: %s", res.ExitCode, res.Stdout)
 //
+// Open gives the client connections of its own, closed by its Close. A
+// program that talks to many guests, or to one guest in many operations,
+// makes a Pool and opens its clients from it: they share one connection per
+// libvirt URI and per agent socket, and what was learned about each guest
+// (how long it takes to start a command, a file chunk size that suits it),
+// until Pool.Close.
+//
 // Transports: Target.Domain goes through libvirt (local qemu:///system and
 // qemu:///session, and remote qemu+ssh://, qemu+libssh://, qemu+tcp://,
-// qemu+tls:// URIs), one connection per URI shared by all clients in the
-// process and reopened when it drops. Target.AgentSocket speaks the wire
+// qemu+tls:// URIs), one connection per URI, reopened when it drops. Target.AgentSocket speaks the wire
 // protocol on a socket QEMU created with
 // -chardev socket,id=qga0,path=SOCK,server=on,wait=off: each session starts
 // with a 0xFF byte and guest-sync-delimited, and resyncs after any timeout.
+//
+// Tests: package qgatest is a fake agent on a socket, with a scriptable
+// guest, for tests of anything built on this package.
 //
 // Calls: Ping, Info, OSInfo, Hostname, Timezone, Users, Interfaces, SSHKeys,
 // AddSSHKeys, RemoveSSHKeys, SetSSHKeys, SetUserPassword, Exec (with

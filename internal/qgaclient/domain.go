@@ -17,11 +17,11 @@ type Domain struct {
 // libvirt knows no such domain the error's kind is ErrDomainNotFound; any
 // other error means libvirt could not be asked (see its kind), not that the
 // domain is gone.
-func LookupDomain(ctx context.Context, uri, domain string) (Domain, error) {
+func (p *Pool) LookupDomain(ctx context.Context, uri, domain string) (Domain, error) {
 	if uri == "" {
 		uri = DefaultURI()
 	}
-	t, err := newLibvirtTransport(uri, domain)
+	t, err := p.libvirtTransport(uri, domain)
 	if err != nil {
 		return Domain{}, err
 	}

@@ -19,13 +19,15 @@ func TestLookupDomain(t *testing.T) {
 		t.Fatalf("virsh domuuid %s: %v", env.Domain, err)
 	}
 	uuid := strings.TrimSpace(string(out))
+	pool := qgaclient.NewPool()
+	defer pool.Close()
 	for _, name := range []string{env.Domain, uuid, strings.ToUpper(uuid)} {
-		d, err := qgaclient.LookupDomain(ctx(t), env.URI, name)
+		d, err := pool.LookupDomain(ctx(t), env.URI, name)
 		if err != nil || d.Name != env.Domain || d.UUID != uuid {
 			t.Errorf("LookupDomain(%q) = %+v, %v; want %s, %s", name, d, err, env.Domain, uuid)
 		}
 	}
-	_, err = qgaclient.LookupDomain(ctx(t), env.URI, "qga-no-such-domain")
+	_, err = pool.LookupDomain(ctx(t), env.URI, "qga-no-such-domain")
 	if !errors.Is(err, qgaclient.ErrDomainNotFound) || !strings.Contains(err.Error(), "qga-no-such-domain") {
 		t.Errorf("missing domain: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -176,10 +175,6 @@ func spoolName() (string, error) {
 	return "/tmp/qga-exec-" + hex.EncodeToString(b[:]), nil
 }
 
-// noShell remembers guests where spoolShell could not be started (Windows):
-// they get the plain guest-exec, whose output libvirt limits.
-var noShell sync.Map // guest key → true
-
 // spoolWrap returns the request to send and, when it wraps req, the job to
 // remember once the agent answers with a PID. Only through a transport with
 // a reply limit, and only when output is captured: uncaptured output is
@@ -189,7 +184,7 @@ func (c *Client) spoolWrap(ctx context.Context, req ExecRequest) (ExecRequest, *
 	if !ok || req.NoCapture || req.Path == "" {
 		return req, nil
 	}
-	if _, ok := noShell.Load(c.guestKey()); ok {
+	if c.guest.noShell.Load() {
 		return req, nil
 	}
 	out, err1 := spoolName()
@@ -219,7 +214,7 @@ var spoolFileCommands = []string{"guest-file-open", "guest-file-read", "guest-fi
 func (c *Client) startSpooled(ctx context.Context, req, wrapped ExecRequest, job *spoolJob, about string) (int, error) {
 	pid, err := c.execStart(ctx, wrapped, about)
 	if err != nil && shellMissing(err) {
-		noShell.Store(c.guestKey(), true)
+		c.guest.noShell.Store(true)
 		return c.execStart(ctx, req, about)
 	}
 	if err != nil {

@@ -256,9 +256,7 @@ func TestSpoolInlineOutput(t *testing.T) {
 // prints small output itself.
 func TestSpoolSelfWhenFilesDisabled(t *testing.T) {
 	a, c := newSpoolAgent(t)
-	a.mu.Lock()
-	delete(a.handlers, "guest-file-seek")
-	a.mu.Unlock()
+	a.Remove("guest-file-seek")
 	a.status = func(prefix string) map[string]any {
 		return map[string]any{"exited": true, "out-data": b64("\n" + prefix + " inline 0 0\n")}
 	}

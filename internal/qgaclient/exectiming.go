@@ -10,8 +10,8 @@ import (
 // how long guest-exec takes to answer (the agent forks and execs the program
 // before it answers, so this is mostly the guest's process spawn time) and
 // how long a plain guest-exec-status round trip takes (host, libvirt and
-// network latency). It is kept per guest, not per Client: the provider opens
-// a Client per operation.
+// network latency). It is kept per guest (guestState), not per Client: the
+// provider opens a Client per operation.
 type execTiming struct {
 	mu     sync.Mutex
 	recent [5]time.Duration // the last guest-exec round trips (0: none)
@@ -19,16 +19,7 @@ type execTiming struct {
 	rtt    time.Duration // moving average of small guest-exec-status round trips; 0 = none yet
 }
 
-var execTimings sync.Map // guest key → *execTiming
-
-func (c *Client) timing() *execTiming {
-	key := c.guestKey()
-	if tm, ok := execTimings.Load(key); ok {
-		return tm.(*execTiming)
-	}
-	tm, _ := execTimings.LoadOrStore(key, &execTiming{})
-	return tm.(*execTiming)
-}
+func (c *Client) timing() *execTiming { return &c.guest.timing }
 
 // spawned records guest-exec's round trip.
 func (tm *execTiming) spawned(d time.Duration) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -71,32 +70,10 @@ func (c *Client) fileSeek(ctx context.Context, handle, offset int64, whence stri
 	return out.Position, nil
 }
 
-// Chunk sizes: the bytes one guest-file-write or guest-file-read moves,
-// measured on the test bed (docs/BENCHMARKS.md).
-//
-// Through libvirt, a write's whole command must fit into the send buffer of
-// libvirtd's socket to QEMU's agent chardev (net.core.wmem_default: 212992
-// bytes, which holds two 106 KB socket buffers, about 212.7 KB of command):
-// libvirt (9.0 here) writes agent commands with safewrite() on a
-// non-blocking socket; when a write is partial and the next one gets EAGAIN,
-// safewrite reports failure, libvirt forgets the bytes already sent and
-// sends them again. The agent then sees a corrupted command and answers with
-// a JSON error, or swallows the commands that follow into an unterminated
-// string until libvirt times out ("Guest agent not available for now"). On
-// the test bed 164 KiB chunks (a 218,533-byte command) passed and 165 KiB
-// failed. Upload speed is flat from 128 to 160 KiB (the guest's parsing
-// dominates): 128 KiB (a 174,8xx-byte command) keeps an 18% margin. Replies
-// take another path (libvirt reads them in a loop) and are bounded by
-// libvirt's 4 MiB RPC strings instead, so reads can be large.
-//
-// Over the direct socket there is no such hop. Upload speed is the same for
-// 256 KiB to 4 MiB chunks (the guest's vCPU is busy parsing); the socket
-// transport's maxChunk (1 MiB) keeps each command well within
-// writeChunkTimeout on a loaded guest.
+// What WriteFile does when a chunk breaks the channel. Chunk sizes
+// themselves belong to the transports (fileChunker): each knows what its
+// messages can carry.
 const (
-	libvirtWriteChunk = 128 << 10
-	libvirtReadChunk  = 2 << 20
-	socketReadChunk   = 4 << 20
 	// minWriteChunk is where halving after a broken write stops.
 	minWriteChunk = 16 << 10
 	// writeChunkTimeout bounds one chunk's guest-file-write: a broken
@@ -111,33 +88,27 @@ const (
 	recoverPingTimeout = time.Second
 )
 
-// writeChunks remembers, per guest, a write chunk that had to shrink after
-// the channel broke, so that later writes do not break it again.
-var writeChunks sync.Map // guest key → int
-
-func (c *Client) guestKey() string {
-	key := c.t.Target()
-	if lt, ok := c.t.(*libvirtTransport); ok && lt.conn != nil {
-		key = lt.conn.uri + " " + key
+// fileChunks are the transport's chunk sizes, or defaultFileChunks.
+func (c *Client) fileChunks() (read, write int) {
+	if fc, ok := c.t.(fileChunker); ok {
+		return fc.fileChunks()
 	}
-	return key
+	return defaultFileChunks()
 }
 
 func (c *Client) writeChunk() int {
-	if n, ok := writeChunks.Load(c.guestKey()); ok {
-		return n.(int)
+	// A chunk that had to shrink after the channel broke stays small, so
+	// that later writes do not break it again.
+	if n := c.guest.writeChunk.Load(); n > 0 {
+		return int(n)
 	}
-	if s, ok := c.t.(interface{ maxChunk() int }); ok {
-		return s.maxChunk()
-	}
-	return libvirtWriteChunk
+	_, write := c.fileChunks()
+	return write
 }
 
 func (c *Client) readChunk() int {
-	if _, ok := c.t.(*libvirtTransport); ok {
-		return libvirtReadChunk
-	}
-	return socketReadChunk
+	read, _ := c.fileChunks()
+	return read
 }
 
 // ReadFile reads a whole file from the guest (at most MaxReadFile bytes).
@@ -238,7 +209,7 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error 
 				return withAbout(fmt.Errorf("%w; recovering failed: %w", err, rerr), about(off))
 			}
 			chunk = max(chunk/2, minWriteChunk)
-			writeChunks.Store(c.guestKey(), chunk)
+			c.guest.writeChunk.Store(int64(chunk))
 			continue
 		}
 		off += n
@@ -314,14 +285,10 @@ func (c *Client) closeQuietly(ctx context.Context, handle int64) {
 }
 
 // SetFileChunk sets the chunk size WriteFile starts with for this client's
-// guest, in this process (0 restores the transport's default). The defaults
+// guest, for the clients of its pool (0 restores the transport's default). The defaults
 // suit the test bed's measurements; a libvirt host with a smaller socket
 // send buffer (net.core.wmem_default) may need less, and WriteFile shrinks
 // it by itself when a write breaks the channel.
 func (c *Client) SetFileChunk(n int) {
-	if n <= 0 {
-		writeChunks.Delete(c.guestKey())
-		return
-	}
-	writeChunks.Store(c.guestKey(), n)
+	c.guest.writeChunk.Store(int64(max(n, 0)))
 }

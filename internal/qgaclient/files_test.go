@@ -90,8 +90,7 @@ func TestWriteFileRecoversFromBrokenChunk(t *testing.T) {
 		garbage: func(chunk []byte) (int, []byte) { return 0, bytes.Repeat([]byte("X"), len(chunk)/3) }}
 	f.install(a)
 	c := socketClient(t, a)
-	writeChunks.Store(c.guestKey(), 64<<10)
-	t.Cleanup(func() { writeChunks.Delete(c.guestKey()) })
+	c.SetFileChunk(64 << 10)
 	data := pattern(300_000)
 	if err := c.WriteFile(ctxT(t, 10*time.Second), "/tmp/x", data); err != nil {
 		t.Fatal(err)

@@ -34,9 +34,14 @@ func transports(t *testing.T) []transportCase {
 	}
 }
 
+// testPool is shared by the tests' clients, as the provider's clients share
+// its pool: the tests run in parallel, and QEMU's agent socket serves one
+// connection at a time (a client of its own per test would queue for it).
+var testPool = qgaclient.NewPool()
+
 func openReady(t *testing.T, target qgaclient.Target) *qgaclient.Client {
 	t.Helper()
-	c, err := qgaclient.Open(target, qgaclient.Options{})
+	c, err := testPool.Open(target, qgaclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

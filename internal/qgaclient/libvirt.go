@@ -27,21 +27,45 @@ type libvirtTransport struct {
 	dom *libvirt.Domain // looked up once; libvirt resolves it by UUID
 }
 
-// newLibvirtTransport checks the URI (nothing is dialed yet), so that a
-// URI that cannot work fails at once, naming the problem.
-func newLibvirtTransport(uri, domain string) (*libvirtTransport, error) {
+// checkLibvirtURI fails for a URI that cannot work, naming the problem,
+// without dialing.
+func checkLibvirtURI(uri string) error {
 	if i := strings.Index(uri, "://"); i <= 0 {
-		return nil, fmt.Errorf("invalid libvirt URI %s: expected e.g. qemu:///system or qemu+ssh://user@host/system", strconv.Quote(RedactURI(uri)))
+		return fmt.Errorf("invalid libvirt URI %s: expected e.g. qemu:///system or qemu+ssh://user@host/system", strconv.Quote(RedactURI(uri)))
 	}
-	if _, _, err := libvirtDialer(uri); err != nil {
-		return nil, err
-	}
-	return &libvirtTransport{conn: sharedLibvirtConn(uri), domain: domain}, nil
+	_, _, err := libvirtDialer(uri)
+	return err
 }
 
 func (t *libvirtTransport) Target() string { return "domain " + strconv.Quote(t.domain) }
 
 func (t *libvirtTransport) Close() error { return nil }
+
+// guestKey adds the URI: two hypervisors may have domains of one name.
+func (t *libvirtTransport) guestKey() string { return t.conn.uri + " " + t.Target() }
+
+// Chunk sizes through libvirt, measured on the test bed (docs/BENCHMARKS.md).
+//
+// A write's whole command must fit into the send buffer of libvirtd's socket
+// to QEMU's agent chardev (net.core.wmem_default: 212992 bytes, which holds
+// two 106 KB socket buffers, about 212.7 KB of command): libvirt (9.0 here)
+// writes agent commands with safewrite() on a non-blocking socket; when a
+// write is partial and the next one gets EAGAIN, safewrite reports failure,
+// libvirt forgets the bytes already sent and sends them again. The agent
+// then sees a corrupted command and answers with a JSON error, or swallows
+// the commands that follow into an unterminated string until libvirt times
+// out ("Guest agent not available for now"). On the test bed 164 KiB chunks
+// (a 218,533-byte command) passed and 165 KiB failed. Upload speed is flat
+// from 128 to 160 KiB (the guest's parsing dominates): 128 KiB (a
+// 174,8xx-byte command) keeps an 18% margin. Replies take another path
+// (libvirt reads them in a loop) and are bounded by libvirt's 4 MiB RPC
+// strings instead, so reads can be large.
+const (
+	libvirtWriteChunk = 128 << 10
+	libvirtReadChunk  = 2 << 20
+)
+
+func (t *libvirtTransport) fileChunks() (read, write int) { return libvirtReadChunk, libvirtWriteChunk }
 
 // connect makes sure the connection to libvirt is up (see connector).
 func (t *libvirtTransport) connect(ctx context.Context) error {

@@ -17,29 +17,13 @@ import (
 // connectTimeout bounds dialing libvirt and its handshake.
 const connectTimeout = 20 * time.Second
 
-// libvirtConn is one connection to a libvirt daemon, shared by every client
-// of the same URI in this process (libvirt multiplexes concurrent calls on
+// libvirtConn is one connection to a libvirt daemon, shared by the clients
+// of a Pool that use the same URI (libvirt multiplexes concurrent calls on
 // it) and reopened when it drops, e.g. when libvirtd restarts.
 type libvirtConn struct {
 	uri string
 	mu  sync.Mutex
 	l   *libvirt.Libvirt
-}
-
-var (
-	libvirtConnsMu sync.Mutex
-	libvirtConns   = map[string]*libvirtConn{}
-)
-
-func sharedLibvirtConn(uri string) *libvirtConn {
-	libvirtConnsMu.Lock()
-	defer libvirtConnsMu.Unlock()
-	c := libvirtConns[uri]
-	if c == nil {
-		c = &libvirtConn{uri: uri}
-		libvirtConns[uri] = c
-	}
-	return c
 }
 
 // get returns a live connection, connecting or reconnecting as needed. The

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,8 +22,8 @@ const socketIdleClose = 2 * time.Second
 // an agent that answers at all answers it within milliseconds.
 const syncTimeout = 10 * time.Second
 
-// socketChannel is one QEMU agent chardev socket, shared by every client of
-// that path in this process. Commands are serialized: the channel carries
+// socketChannel is one QEMU agent chardev socket, shared by the clients of a
+// Pool that use that path. Commands are serialized: the channel carries
 // one conversation.
 type socketChannel struct {
 	path string
@@ -37,40 +36,31 @@ type socketChannel struct {
 	lastUsed time.Time
 }
 
-var (
-	socketChannelsMu sync.Mutex
-	socketChannels   = map[string]*socketChannel{}
-	syncCounter      atomic.Int64
-)
+// syncCounter numbers the sync handshakes of the process: an answer to
+// another channel's handshake is never taken for this one's.
+var syncCounter atomic.Int64
 
 func init() { syncCounter.Store(time.Now().UnixNano() & 0x7fffffff) }
 
-func sharedSocketChannel(path string) *socketChannel {
-	socketChannelsMu.Lock()
-	defer socketChannelsMu.Unlock()
-	ch := socketChannels[path]
-	if ch == nil {
-		ch = &socketChannel{path: path, lock: make(chan struct{}, 1)}
-		socketChannels[path] = ch
-	}
-	return ch
-}
-
 // socketTransport talks to the agent over a host unix socket.
 type socketTransport struct{ ch *socketChannel }
-
-func newSocketTransport(path string) *socketTransport {
-	return &socketTransport{ch: sharedSocketChannel(path)}
-}
 
 func (t *socketTransport) Target() string { return "agent socket " + t.ch.path }
 
 // Close leaves the shared channel to its idle timer.
 func (t *socketTransport) Close() error { return nil }
 
-// The direct channel has no libvirt in between: large chunks are fine
-// (4 MiB was accepted on the test bed); 1 MiB keeps single replies small.
-func (t *socketTransport) maxChunk() int { return 1 << 20 }
+// Chunk sizes over the direct socket, measured on the test bed
+// (docs/BENCHMARKS.md). There is no libvirt in between: 4 MiB was accepted
+// both ways, and upload speed is the same for 256 KiB to 4 MiB chunks (the
+// guest's vCPU is busy parsing). 1 MiB writes keep each command well within
+// writeChunkTimeout on a loaded guest.
+const (
+	socketReadChunk  = 4 << 20
+	socketWriteChunk = 1 << 20
+)
+
+func (t *socketTransport) fileChunks() (read, write int) { return socketReadChunk, socketWriteChunk }
 
 func (t *socketTransport) Run(ctx context.Context, command string, args any) (json.RawMessage, error) {
 	ch := t.ch
@@ -141,36 +131,6 @@ func (ch *socketChannel) run(ctx context.Context, command string, args any) (jso
 		return nil, err
 	}
 	return decodeReply(frame)
-}
-
-// decodeReply extracts "return" or the agent's error from one reply. The
-// returned value is a view into frame, not a copy: a large reply (16 MiB
-// of command output is 22 MB of base64) is held once, not three times.
-// The caller must own frame (see frameReader.next).
-func decodeReply(frame []byte) (json.RawMessage, error) {
-	var r struct {
-		Return rawView     `json:"return"`
-		Error  *AgentError `json:"error"`
-	}
-	if err := json.Unmarshal(frame, &r); err != nil {
-		return nil, fmt.Errorf("malformed agent reply: %w", err)
-	}
-	if r.Error != nil {
-		return nil, r.Error
-	}
-	if r.Return == nil {
-		return nil, errors.New("agent reply has neither return nor error")
-	}
-	return json.RawMessage(r.Return), nil
-}
-
-// rawView is json.RawMessage without the copy: encoding/json hands
-// UnmarshalJSON a slice of its input.
-type rawView []byte
-
-func (v *rawView) UnmarshalJSON(b []byte) error {
-	*v = b
-	return nil
 }
 
 // ensureSynced connects if needed and runs the guest-sync-delimited

@@ -18,7 +18,14 @@ func socketClient(t *testing.T, a *fakeAgent) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// newSocketTransport is a socket transport of its own, for tests that wrap
+// it.
+func newSocketTransport(path string) *socketTransport {
+	return &socketTransport{ch: NewPool().socketChannel(path)}
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -84,6 +91,7 @@ func TestSocketAgentErrorsAreTyped(t *testing.T) {
 		return nil, &AgentError{Class: "GenericError", Desc: "Failed to execute child process “/nope” (No such file or directory)"}
 	})
 	a.handle("guest-exec-status", func(json.RawMessage) (any, *AgentError) { return nil, nil })
+	a.Remove("guest-ssh-get-authorized-keys")
 	c := socketClient(t, a)
 	ctx := ctxT(t, 5*time.Second)
 

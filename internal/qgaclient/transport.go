@@ -3,6 +3,8 @@ package qgaclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 )
 
 // Transport carries agent commands to one guest. It is the only thing that
@@ -31,6 +33,17 @@ type typedAgent interface {
 	setUserPassword(ctx context.Context, user, password string, crypted bool) error
 }
 
+// fileChunker is implemented by transports that know how many bytes of a
+// file one guest-file-read may return and one guest-file-write may carry
+// through them (see each transport's constants).
+type fileChunker interface {
+	fileChunks() (read, write int)
+}
+
+// defaultFileChunks are the chunk sizes for a transport that does not say:
+// the libvirt transport's, the smallest.
+func defaultFileChunks() (read, write int) { return libvirtReadChunk, libvirtWriteChunk }
+
 // keyMode says how setSSHKeys treats keys already in authorized_keys.
 type keyMode int
 
@@ -50,4 +63,34 @@ type request struct {
 type reply struct {
 	Return json.RawMessage `json:"return"`
 	Error  *AgentError     `json:"error"`
+}
+
+// decodeReply extracts "return" or the agent's error from one reply. The
+// returned value is a view into frame, not a copy: a large reply (16 MiB
+// of command output is 22 MB of base64) is held once, not three times.
+// The caller must own frame (see frameReader.next).
+func decodeReply(frame []byte) (json.RawMessage, error) {
+	var r struct {
+		Return rawView     `json:"return"`
+		Error  *AgentError `json:"error"`
+	}
+	if err := json.Unmarshal(frame, &r); err != nil {
+		return nil, fmt.Errorf("malformed agent reply: %w", err)
+	}
+	if r.Error != nil {
+		return nil, r.Error
+	}
+	if r.Return == nil {
+		return nil, errors.New("agent reply has neither return nor error")
+	}
+	return json.RawMessage(r.Return), nil
+}
+
+// rawView is json.RawMessage without the copy: encoding/json hands
+// UnmarshalJSON a slice of its input.
+type rawView []byte
+
+func (v *rawView) UnmarshalJSON(b []byte) error {
+	*v = b
+	return nil
 }
