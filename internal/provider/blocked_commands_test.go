@@ -100,7 +100,8 @@ data "qga_guest_osinfo" "os" {
 }
 data "qga_guest_interfaces" "lo" {
   %[1]s
-  include_loopback = true
+  interface_names = ["lo"]
+  scope           = ["loopback"]
 }
 %[3]s`, g.hcl, user, extra)
 			checks := []resource.TestCheckFunc{shadowCheck(g, user, func(h string) bool { return strings.HasPrefix(h, "$y$") }, "a yescrypt hash")}
