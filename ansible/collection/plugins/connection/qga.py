@@ -18,7 +18,7 @@ description:
     connection open across the task's commands and transfers. libvirt-python is not needed.
   - The guest needs only qemu-guest-agent, and Python for Python modules.
 author: qgatools
-version_added: 0.2.0
+version_added: 0.1.0
 notes:
   - Commands run as the agent's user (root on Linux). C(become) with C(sudo) works, with or
     without a password (given to C(sudo -S) on its standard input); C(su) works without one.
@@ -159,6 +159,7 @@ class Connection(ConnectionBase):
     def __init__(self, *args, **kwargs):
         super(Connection, self).__init__(*args, **kwargs)
         self._proc = None
+        self._agent_is_root = None
 
     # The helper process and its protocol.
 
@@ -232,10 +233,18 @@ class Connection(ConnectionBase):
 
         The agent gives commands no terminal: sudo -S reads the password from
         the first line of stdin. su reads it from a terminal only; as the
-        agent runs commands as root, su needs none.
+        agent runs commands as root, su needs none. Nor does sudo when the
+        agent runs as root, and then it reads nothing: the password line
+        would go to the command itself, so it is sent only to an agent that
+        does not run as root.
         """
         password = self.become.get_option('become_pass', playcontext=self._play_context)
         if not password or self.become.name.split('.')[-1] != 'sudo':
+            return b''
+        if self._agent_is_root is None:
+            resp = self._request({'op': 'exec', 'argv': ['id', '-u'], 'timeout': self.get_option('call_timeout')})
+            self._agent_is_root = base64.b64decode(resp.get('stdout') or '').strip() == b'0'
+        if self._agent_is_root:
             return b''
         if '\n' in password:
             raise AnsibleError('the become password holds a newline, which sudo -S cannot read')

@@ -16,7 +16,7 @@ description:
   - Uses the collection's helper binary (C(bin/qga-module --inventory)); libvirt-python is not needed.
   - The configuration file's name must end with C(libvirt_guests.yml) or C(libvirt_guests.yaml).
 author: qgatools
-version_added: 0.2.0
+version_added: 0.1.0
 extends_documentation_fragment:
   - constructed
 options:
