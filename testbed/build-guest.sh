@@ -6,6 +6,10 @@
 # builds anew and an unchanged one is built once per machine (about 45 s).
 # Logs go to stderr; only the directory goes to stdout.
 # QGA_DEBIAN_MIRROR overrides mmdebstrap's default mirror (deb.debian.org).
+# QGA_TESTBED_VARIANT=python builds a variant with python3 and sudo (for the
+# Ansible connection plugin's tests: Ansible's Python modules and become) in
+# a cache directory of its own, $QGA_CACHE/testbed/variant-python/<hash>, so
+# that it never replaces the image the shared qga-testbed domain boots.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../scripts/lib.sh
@@ -13,12 +17,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # mmdebstrap, chroot and the image's device node all need root.
 if [ "$(id -u)" != 0 ]; then
-	as_root env QGA_CACHE="$QGA_CACHE" "$0" "$@"
+	as_root env QGA_CACHE="$QGA_CACHE" QGA_TESTBED_VARIANT="${QGA_TESTBED_VARIANT:-}" "$0" "$@"
 	exit
 fi
 
+# The variants: extra packages and where their images live.
+case "${QGA_TESTBED_VARIANT:-}" in
+"") extra_packages="" cache="$QGA_CACHE/testbed" ;;
+# python3, not python3-minimal: that lacks json, shlex and shutil (they are in
+# libpython3.11-stdlib), which every Ansible Python module imports.
+python) extra_packages=",python3,sudo" cache="$QGA_CACHE/testbed/variant-python" ;;
+*) die "QGA_TESTBED_VARIANT must be empty or python, not ${QGA_TESTBED_VARIANT}" ;;
+esac
 hash=$(cd "$here" && find guest build-guest.sh -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-out="$QGA_CACHE/testbed/$hash"
+out="$cache/$hash"
 if [ -f "$out/kernel" ] && [ -f "$out/initrd.img" ]; then
 	echo "$out"
 	exit 0
@@ -26,10 +38,10 @@ fi
 
 # gpg and the keyring: mmdebstrap verifies the mirror with them (Recommends only).
 apt_install mmdebstrap cpio gpg debian-archive-keyring
-mkdir -p "$QGA_CACHE/testbed"
+mkdir -p "$cache"
 # Build next to the final place and rename at the end, so that an interrupted
 # build never leaves a directory that looks finished.
-tmp=$(mktemp -d "$QGA_CACHE/testbed/.build.XXXXXX")
+tmp=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root="$tmp/rootfs"
 
@@ -38,7 +50,7 @@ log "building the test-bed guest in $out (about 45 s)"
 # password commands (with PAM), busybox for mount and friends, kmod for the
 # virtio modules, iproute2 for the NIC, tzdata for a non-UTC zone.
 mmdebstrap --variant=essential --quiet \
-	--include=qemu-guest-agent,passwd,login,busybox,kmod,iproute2,tzdata,linux-image-cloud-amd64 \
+	--include="qemu-guest-agent,passwd,login,busybox,kmod,iproute2,tzdata,linux-image-cloud-amd64$extra_packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -68,6 +80,6 @@ chmod 755 "$tmp"
 mv -T "$tmp" "$out" 2>/dev/null || [ -f "$out/initrd.img" ] || die "could not move the guest into $out"
 # Builds of older recipes are of no more use (up.sh redefines the domain with
 # this one); drop them so the cache does not grow by 60 MB a recipe change.
-find "$QGA_CACHE/testbed" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' ! -path "$out" -exec rm -rf {} +
+find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' ! -path "$out" -exec rm -rf {} +
 log "guest ready: $(du -sh "$out/initrd.img" | cut -f1) initramfs"
 echo "$out"

@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/qgatools/terraform-provider-qga/internal/connhelper"
 )
 
 // version is set at release time with -ldflags "-X main.version=...".
@@ -25,6 +27,10 @@ func main() {
 	if len(os.Args) == 2 && os.Args[1] == "--version" {
 		fmt.Printf("qga-module (collection qgatools.qga) %s %s/%s\n", version, runtime.GOOS, runtime.GOARCH)
 		return
+	}
+	// The helper modes of the connection and inventory plugins.
+	if code, ok := connhelper.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); ok {
+		os.Exit(code)
 	}
 	os.Exit(runModule(os.Args, os.Stdout))
 }

@@ -1,9 +1,6 @@
 package qgaclient
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Domain is a libvirt domain's identity. A domain can be named by its name
 // or by its UUID; the UUID is what stays the same.
@@ -29,6 +26,5 @@ func (p *Pool) LookupDomain(ctx context.Context, uri, domain string) (Domain, er
 	if err != nil {
 		return Domain{}, err
 	}
-	u := dom.UUID
-	return Domain{Name: dom.Name, UUID: fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])}, nil
+	return Domain{Name: dom.Name, UUID: formatUUID(dom.UUID)}, nil
 }

@@ -189,10 +189,24 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error 
 	if err != nil {
 		return err
 	}
-	about := func(off int) string { return fmt.Sprintf("file %q (after %d of %d bytes)", path, off, len(data)) }
+	about := func(off int64) string { return fmt.Sprintf("file %q (after %d of %d bytes)", path, off, len(data)) }
 	chunk := c.writeChunk()
+	if err := c.writeAt(ctx, h, 0, data, &chunk, about); err != nil {
+		return err
+	}
+	if err := c.FileClose(ctx, h); err != nil {
+		return withAbout(err, "file "+strconv.Quote(path))
+	}
+	return nil
+}
+
+// writeAt writes data to an open file whose position is base, in chunks of
+// *chunk bytes, recovering from a broken channel as WriteFile says (and
+// shrinking *chunk). On failure it closes the handle; about describes the
+// file and the offset reached, for the error.
+func (c *Client) writeAt(ctx context.Context, h, base int64, data []byte, chunk *int, about func(off int64) string) error {
 	for off := 0; off < len(data); {
-		end := min(off+chunk, len(data))
+		end := min(off+*chunk, len(data))
 		cctx, cancel := context.WithTimeout(ctx, writeChunkTimeout)
 		n, err := c.FileWrite(cctx, h, data[off:end])
 		cancel()
@@ -200,22 +214,19 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte) error 
 			err = newError(c.t.Target(), "guest-file-write", ErrAgentFailed, fmt.Errorf("the agent wrote %d of %d bytes", n, end-off))
 		}
 		if err != nil {
-			if ctx.Err() != nil || !channelBroke(err) || chunk <= minWriteChunk {
+			if ctx.Err() != nil || !channelBroke(err) || *chunk <= minWriteChunk {
 				c.closeQuietly(ctx, h)
-				return withAbout(err, about(off))
+				return withAbout(err, about(base+int64(off)))
 			}
-			if rerr := c.recoverWrite(ctx, h, int64(off)); rerr != nil {
+			if rerr := c.recoverWrite(ctx, h, base+int64(off)); rerr != nil {
 				c.closeQuietly(ctx, h)
-				return withAbout(fmt.Errorf("%w; recovering failed: %w", err, rerr), about(off))
+				return withAbout(fmt.Errorf("%w; recovering failed: %w", err, rerr), about(base+int64(off)))
 			}
-			chunk = max(chunk/2, minWriteChunk)
-			c.guest.writeChunk.Store(int64(chunk))
+			*chunk = max(*chunk/2, minWriteChunk)
+			c.guest.writeChunk.Store(int64(*chunk))
 			continue
 		}
 		off += n
-	}
-	if err := c.FileClose(ctx, h); err != nil {
-		return withAbout(err, "file "+strconv.Quote(path))
 	}
 	return nil
 }

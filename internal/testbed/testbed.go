@@ -259,25 +259,61 @@ var (
 // agent (the direct socket's) with guest-exec disabled.
 func Extra(t testing.TB, domain, cmdline string) Env {
 	t.Helper()
+	e, _ := extraDomain(t, domain, "QGA_TESTBED_CMDLINE="+cmdline)
+	return e
+}
+
+// Variant brings up a test bed domain that boots a variant of the guest
+// image (testbed/build-guest.sh's QGA_TESTBED_VARIANT, e.g. "python": with
+// python3 and sudo, for Ansible's Python modules), with extra kernel
+// command-line words as for Extra, and takes the domain down when the test
+// that brought it up ends: the image is larger and only some tests need it.
+func Variant(t testing.TB, domain, variant, cmdline string) Env {
+	t.Helper()
+	e, fresh := extraDomain(t, domain, "QGA_TESTBED_VARIANT="+variant, "QGA_TESTBED_CMDLINE="+cmdline)
+	if fresh {
+		t.Cleanup(func() {
+			extraMu.Lock()
+			delete(extraEnvs, domain)
+			extraMu.Unlock()
+			if _, err := runScriptWithEnv(e.Root, "down.sh", "QGA_TESTBED_DOMAIN="+domain); err != nil {
+				t.Errorf("taking the test bed domain %s down: %v", domain, err)
+			}
+		})
+	}
+	return e
+}
+
+// extraDomain runs testbed/up.sh for domain with the environment words
+// given, once per process; fresh says this call brought it up.
+func extraDomain(t testing.TB, domain string, env ...string) (e Env, fresh bool) {
+	t.Helper()
 	base := Require(t)
 	extraMu.Lock()
 	defer extraMu.Unlock()
 	if e, ok := extraEnvs[domain]; ok {
-		return e
+		return e, false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(base.Root, "testbed", "up.sh"))
-	cmd.Env = append(os.Environ(), "QGA_TESTBED_DOMAIN="+domain, "QGA_TESTBED_CMDLINE="+cmdline)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	out, err := runScriptWithEnv(base.Root, "up.sh", append(env, "QGA_TESTBED_DOMAIN="+domain)...)
 	if err != nil {
-		t.Fatalf("test bed domain %s: testbed/up.sh: %v", domain, err)
+		t.Fatalf("test bed domain %s (%s): testbed/up.sh: %v", domain, strings.Join(env, " "), err)
 	}
-	e := parseEnv(out)
+	e = parseEnv(out)
 	e.Root = base.Root
 	extraEnvs[domain] = e
-	return e
+	return e, true
+}
+
+// runScriptWithEnv runs a testbed/ script with extra environment words,
+// bounded by upTimeout, and returns its stdout; its log goes to the test's
+// stderr.
+func runScriptWithEnv(root, name string, env ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testbed", name))
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	return cmd.Output()
 }
 
 // TransientGuest starts the test bed's kernel and guest image in a

@@ -3,7 +3,8 @@
 # tarballs (bin/release/) with ansible-galaxy into empty collections paths
 # under WORK, offline, and uses the linux-amd64 one on the test bed VM
 # (QGA_TEST_URI, QGA_TEST_DOMAIN): every module by its FQCN, then
-# ansible-doc of each module from the installed copy. Part of
+# ansible-doc of each module and plugin from the installed copy, and the
+# inventory plugin on the test bed's libvirt. Part of
 # scripts/test-release.sh.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -57,3 +58,14 @@ done
 [ "$(ansible-doc -t module -l qgatools.qga 2>&1 | awk '{ print $1 }' | sort | tr '\n' ' ')" = "$(printf 'qgatools.qga.%s ' "${modules[@]}")" ] ||
 	die "ansible-doc -l qgatools.qga: $(ansible-doc -t module -l qgatools.qga 2>&1)"
 log "ansible-doc: ${modules[*]} documented from $coll"
+# The plugins, from the tarball: their documentation, and the inventory
+# plugin's helper run (qga-module --inventory) on the test bed's libvirt.
+for plugin in connection/qga inventory/libvirt_guests; do
+	type=${plugin%%/*} name=${plugin#*/}
+	doc=$(ansible-doc -t "$type" "qgatools.qga.$name" 2>&1) || die "ansible-doc -t $type qgatools.qga.$name: $doc"
+	grep -q "^> QGATOOLS.QGA.${name^^} *($coll/plugins/$plugin.py)" <<<"$doc" || die "ansible-doc -t $type qgatools.qga.$name: $(head -3 <<<"$doc")"
+done
+printf 'plugin: qgatools.qga.libvirt_guests\nuri: %s\n' "$QGA_TEST_URI" >"$work/release.libvirt_guests.yml"
+inv=$(ansible-inventory -i "$work/release.libvirt_guests.yml" --host "$QGA_TEST_DOMAIN" 2>&1) || die "ansible-inventory with qgatools.qga.libvirt_guests: $inv"
+grep -q '"ansible_connection": "qgatools.qga.qga"' <<<"$inv" || die "ansible-inventory --host $QGA_TEST_DOMAIN: $inv"
+log "ansible-doc: the connection and inventory plugins; the inventory plugin lists $QGA_TEST_DOMAIN"

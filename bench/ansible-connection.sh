@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench/ansible-connection.sh DOMAIN: the connection plugin's test playbook
+# (cmd/qga-module/testdata/connection/playbook.yml: setup, copy, template,
+# file, lineinfile, user, command, stat, become, 16 MiB both ways) run once
+# through qgatools.qga.qga and once through the anchor,
+# community.libvirt.libvirt_qemu (Debian's `ansible` package, with
+# python3-libvirt), on the same running guest with python3 and sudo, e.g.
+#   QGA_TESTBED_DOMAIN=qga-ansible QGA_TESTBED_VARIANT=python bash testbed/up.sh
+# Prints the whole playbook's time and the 16 MiB transfers' for each.
+# Not part of `make bench` yet (it needs the python variant of the guest).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$root/scripts/lib.sh"
+domain=${1:?usage: bench/ansible-connection.sh DOMAIN}
+apt_install ansible python3-libvirt
+
+work=$(mktemp -d /tmp/qga-bench-ansible.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+bash "$root/ansible/build-collection.sh" "$work/coll" >/dev/null 2>&1
+head -c 16777216 /dev/urandom >"$work/big.bin"
+sum=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
+export ANSIBLE_COLLECTIONS_PATH="$work/coll" ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
+# Both the same way: the same interpreter, no discovery.
+vars="ansible_python_interpreter=/usr/bin/python3"
+printf '%s ansible_connection=qgatools.qga.qga ansible_qga_uri=qemu:///system %s\n' "$domain" "$vars" >"$work/ours.ini"
+printf '%s ansible_connection=community.libvirt.libvirt_qemu ansible_libvirt_uri=qemu:///system %s\n' "$domain" "$vars" >"$work/anchor.ini"
+
+printf '| connection | whole playbook (s) | 16 MiB to the guest (s) | 16 MiB back (s) |\n|---|---|---|---|\n'
+for which in ours anchor; do
+	start=$(date +%s.%N)
+	out=$(ansible-playbook -i "$work/$which.ini" -e "run_id=bench$which$$ conn_user=benchuser big_local=$work/big.bin big_sha256=$sum fetch_dir=$work/fetched-$which" \
+		"$root/cmd/qga-module/testdata/connection/playbook.yml" 2>&1) || die "$which: the playbook failed: $(tail -n 40 <<<"$out")"
+	took=$(echo "$(date +%s.%N) - $start" | bc)
+	to=$(sed -n 's/^16 MiB to the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
+	back=$(sed -n 's/^16 MiB back from the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
+	cmp -s "$work/big.bin" "$work/fetched-$which/big.bin" || die "$which: the 16 MiB file came back different"
+	name=qgatools.qga.qga
+	[ "$which" = anchor ] && name=community.libvirt.libvirt_qemu
+	printf '| %s | %.1f | %s | %s |\n' "$name" "$took" "$to" "$back"
+done
