@@ -157,6 +157,14 @@ func (a *Agent) SetFile(path string, data []byte) {
 	a.guest.files[path] = slices.Clone(data)
 }
 
+// RemoveFile removes a guest file (what an rm run through guest-exec would
+// do, for fakes of such commands).
+func (a *Agent) RemoveFile(path string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.guest.files, path)
+}
+
 // File returns a guest file's contents, and whether it exists.
 func (a *Agent) File(path string) ([]byte, bool) {
 	a.mu.Lock()

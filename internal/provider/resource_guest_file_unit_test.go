@@ -1,0 +1,122 @@
+package provider
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient/qgatest"
+)
+
+// fakeFileGuest answers qgaclient's file scripts (guestfile_scripts.go) the
+// way a guest whose directories are all root's would, over the fake
+// agent's files: enough for the resource's CRUD without a VM. The scripts
+// themselves are tested on a real sh (qgaclient's TestFileScripts) and
+// on the VM.
+type fakeFileGuest struct {
+	a     *qgatest.Agent
+	mu    sync.Mutex
+	modes map[string]string // path → octal mode
+}
+
+func (g *fakeFileGuest) exec(e qgatest.Exec) qgatest.ExecResult {
+	if e.Path != "/bin/sh" || len(e.Args) < 3 {
+		return qgatest.ExecResult{}
+	}
+	script, args := e.Args[1], e.Args[3:]
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case strings.Contains(script, "echo staged"): // prepare: path, dir, mk, staging
+		if _, ok := g.a.File(args[0]); ok {
+			return qgatest.ExecResult{Stdout: fmt.Sprintf("trust root\nfile %s 0 0\n", g.modes[args[0]])}
+		}
+		return qgatest.ExecResult{Stdout: "trust root\nabsent\n"}
+	case strings.Contains(script, "mv -f -T"): // finish as root: tmp, path, mode, owner
+		data, _ := g.a.File(args[0])
+		g.a.RemoveFile(args[0])
+		g.a.SetFile(args[1], data)
+		g.modes[args[1]] = strings.TrimPrefix(args[2], "0")
+		return qgatest.ExecResult{}
+	case strings.Contains(script, "echo removed"): // remove: path, dir
+		if _, ok := g.a.File(args[0]); !ok {
+			return qgatest.ExecResult{Stdout: "absent\n"}
+		}
+		g.a.RemoveFile(args[0])
+		return qgatest.ExecResult{Stdout: "removed\n"}
+	case strings.Contains(script, "sha256sum"): // stat: path, hash
+		data, ok := g.a.File(args[0])
+		if !ok {
+			return qgatest.ExecResult{Stdout: "absent\n"}
+		}
+		out := fmt.Sprintf("regular file\n%d\n%s\n0\n0\nroot\nroot\n", len(data), g.modes[args[0]])
+		if args[1] == "hash" {
+			sum := sha256.Sum256(data)
+			out += hex.EncodeToString(sum[:]) + "  -\n"
+		}
+		return qgatest.ExecResult{Stdout: out}
+	}
+	return qgatest.ExecResult{ExitCode: 1, Stderr: "unexpected script"}
+}
+
+// TestUnitGuestFile: create writes the file; a change in the guest is put
+// back; new content updates it; destroy removes it.
+func TestUnitGuestFile(t *testing.T) {
+	a := qgatest.New(t)
+	g := &fakeFileGuest{a: a, modes: map[string]string{}}
+	a.SetExec(g.exec)
+	const p = "/etc/app.conf"
+	config := func(content string) string {
+		return unitConfig(a, `resource "qga_guest_file" "test" {
+  agent_socket = %[1]q
+  path         = "`+p+`"
+  content      = "`+content+`"
+  mode         = "0640"
+}`)
+	}
+	fileIs := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			got, ok := a.File(p)
+			if !ok && want == "" || ok && string(got) == want {
+				return nil
+			}
+			return fmt.Errorf("guest file %q (exists %v), want %q", got, ok, want)
+		}
+	}
+	res := "qga_guest_file.test"
+	unitTest(t, resource.TestCase{
+		CheckDestroy: fileIs(""),
+		Steps: []resource.TestStep{
+			{
+				Config: config("one"),
+				Check: resource.ComposeTestCheckFunc(fileIs("one"),
+					resource.TestCheckResourceAttr(res, "sha256", sha256Hex("one")),
+					resource.TestCheckResourceAttr(res, "mode", "0640"),
+					resource.TestCheckResourceAttr(res, "owner", "root")),
+			},
+			{
+				PreConfig: func() { a.SetFile(p, []byte("tampered")) },
+				Config:    config("one"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: fileIs("one"),
+			},
+			{
+				Config: config("two"),
+				Check:  resource.ComposeTestCheckFunc(fileIs("two"), resource.TestCheckResourceAttr(res, "size", "3")),
+			},
+			{
+				ResourceName: res, ImportState: true, ImportStateId: a.Socket() + ":" + p,
+				ImportStateVerify: true, ImportStateVerifyIgnore: []string{"content", "create_directories"},
+			},
+		},
+	})
+}
