@@ -52,7 +52,8 @@ func disabledAtPlan(command string) *regexp.Regexp {
 
 // TestAccBlockedCommandsFailAtPlan: a resource whose commands the guest
 // blocks fails at plan time, before any change, naming the command and the
-// guest setting to change.
+// guest setting to change: qga_guest_exec and qga_guest_file on RHEL's
+// default agent, qga_guest_ssh_keys without the ssh-key commands.
 func TestAccBlockedCommandsFailAtPlan(t *testing.T) {
 	rhel, noSSH := blockedGuests(t)
 	noSSH.ensureUser(t, "tfblocked")
@@ -61,10 +62,15 @@ func TestAccBlockedCommandsFailAtPlan(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: execConfig(rhel, `  path = "/bin/true"`), PlanOnly: true, ExpectError: disabledAtPlan("guest-exec")},
 			{Config: sshKeysConfig(noSSH, "tfblocked", false, testKey1), PlanOnly: true, ExpectError: disabledAtPlan("guest-ssh-get-authorized-keys")},
+			{Config: fileConfig(rhel, `  path    = "/etc/tf-blocked-file"
+  content = "x"`), PlanOnly: true, ExpectError: disabledAtPlan("guest-exec")},
 		},
 	})
 	if keys := noSSH.authorizedKeys("tfblocked"); keys != "" {
 		t.Errorf("the failed plan changed the guest: authorized_keys of tfblocked is %q", keys)
+	}
+	if out := noSSH.run(t, "test -e /etc/tf-blocked-file && echo written || true"); out != "" {
+		t.Errorf("the failed plan changed the guest: /etc/tf-blocked-file was %s", out)
 	}
 }
 
