@@ -156,12 +156,10 @@ func (r *guestFileResource) Configure(_ context.Context, req resource.ConfigureR
 // wanted is the content the configuration asks for: its bytes (nil for
 // content_wo, which only the apply sees), hash and size.
 type wanted struct {
-	data     []byte
-	sha256   types.String
-	size     types.Int64
-	writeWO  bool
-	unknown  bool
-	fromFile string
+	data    []byte
+	sha256  types.String
+	size    types.Int64
+	unknown bool
 }
 
 // contentOf reads what the plan (or, for content_wo, the configuration)
@@ -182,15 +180,14 @@ func contentOf(plan, config guestFileModel, diags *diag.Diagnostics) wanted {
 		}
 		w.data = b
 	case !plan.Source.IsNull():
-		w.fromFile = plan.Source.ValueString()
-		b, err := os.ReadFile(w.fromFile)
+		src := plan.Source.ValueString()
+		b, err := os.ReadFile(src)
 		if err != nil {
-			diags.AddAttributeError(path.Root("source"), "Cannot read the source file", fmt.Sprintf("source %q: %v", w.fromFile, err))
+			diags.AddAttributeError(path.Root("source"), "Cannot read the source file", fmt.Sprintf("source %q: %v", src, err))
 			return w
 		}
 		w.data = b
 	default:
-		w.writeWO = true
 		if !config.ContentWO.IsNull() {
 			w.data = []byte(config.ContentWO.ValueString())
 		}
