@@ -138,7 +138,7 @@ func TestSpecsMatchOptionStructs(t *testing.T) {
 	structs := map[string]any{
 		"guest_exec": &execArgs{}, "guest_ssh_keys": &sshKeysArgs{},
 		"guest_user_password": &userPasswordArgs{}, "guest_osinfo": &osInfoArgs{},
-		"guest_interfaces": &interfacesArgs{},
+		"guest_interfaces": &interfacesArgs{}, "guest_copy": &copyArgs{}, "guest_fetch": &fetchArgs{},
 	}
 	for _, mod := range collection.Modules {
 		name := mod.Name

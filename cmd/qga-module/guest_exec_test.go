@@ -10,11 +10,7 @@ import (
 )
 
 func execTask(a *fakeAgent, options map[string]any) map[string]any {
-	o := map[string]any{"agent_socket": a.socket, "agent_timeout": 5}
-	for k, v := range options {
-		o[k] = v
-	}
-	return task("guest_exec", o)
+	return socketTask(a, "guest_exec", options)
 }
 
 // fakeGuestFiles makes the fake agent's guest-exec answer the module's

@@ -26,11 +26,7 @@ var testbedLikeInterfaces = []map[string]any{
 }
 
 func interfacesTask(a *fakeAgent, options map[string]any) map[string]any {
-	o := map[string]any{"agent_socket": a.socket, "agent_timeout": 5}
-	for k, v := range options {
-		o[k] = v
-	}
-	return task("guest_interfaces", o)
+	return socketTask(a, "guest_interfaces", options)
 }
 
 func TestInterfacesFacts(t *testing.T) {

@@ -69,6 +69,16 @@ func task(module string, options map[string]any) map[string]any {
 	return args
 }
 
+// socketTask is a task of module against the fake agent's socket, with a
+// short agent_timeout.
+func socketTask(a *fakeAgent, module string, options map[string]any) map[string]any {
+	o := map[string]any{"agent_socket": a.socket, "agent_timeout": 5}
+	for k, v := range options {
+		o[k] = v
+	}
+	return task(module, o)
+}
+
 func (o taskOutput) failed() bool {
 	f, _ := o.Result["failed"].(bool)
 	return f

@@ -32,7 +32,7 @@ func TestModuleChosenByAnsibleNameOrProgramName(t *testing.T) {
 	}
 
 	args["_ansible_module_name"] = "qgatools.qga.guest_nothing"
-	runTask(t, "AnsiballZ_guest_nothing", args).mustFail(t, "this program implements the modules guest_exec, guest_interfaces, guest_osinfo, guest_ssh_keys, guest_user_password of qgatools.qga, not \"qgatools.qga.guest_nothing\"")
+	runTask(t, "AnsiballZ_guest_nothing", args).mustFail(t, "this program implements the modules guest_copy, guest_exec, guest_fetch, guest_interfaces, guest_osinfo, guest_ssh_keys, guest_user_password of qgatools.qga, not \"qgatools.qga.guest_nothing\"")
 }
 
 func TestUsageAndBadArgumentsFile(t *testing.T) {

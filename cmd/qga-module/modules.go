@@ -7,7 +7,7 @@ import "github.com/qgatools/terraform-provider-qga/internal/ansible"
 // output, and redacted in invocation.module_args.
 var collection = &ansible.Collection{
 	Name:       "qgatools.qga",
-	Modules:    []*ansible.Module{guestExecModule, guestSSHKeysModule, guestUserPasswordModule, guestOSInfoModule, guestInterfacesModule},
+	Modules:    []*ansible.Module{guestExecModule, guestSSHKeysModule, guestUserPasswordModule, guestOSInfoModule, guestInterfacesModule, guestCopyModule, guestFetchModule},
 	Secrets:    uriSecrets,
 	Invocation: withRedactedURI,
 }

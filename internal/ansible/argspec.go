@@ -18,6 +18,10 @@ const (
 	TypeList OptionType = "list" // a list of strings
 	TypeDict OptionType = "dict" // a mapping of strings to strings
 	TypePath OptionType = "path" // a string with ~ and $VARS expanded on the host running the module
+	// TypeRaw keeps the value as given (a string, a json.Number, a bool,
+	// ...), for options whose meaning depends on the type, like a file
+	// mode: 420 from YAML's 0644 and the string "0644" are the same mode.
+	TypeRaw OptionType = "raw"
 )
 
 // Option is one entry of a module's argument spec: the Go counterpart of an

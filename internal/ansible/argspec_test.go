@@ -34,6 +34,8 @@ func TestConvertValue(t *testing.T) {
 		{TypeDict, "", `{"A": 1}`, map[string]string{"A": "1"}, false},
 		{TypeDict, "", map[string]any{"N": json.Number("3"), "B": true}, map[string]string{"N": "3", "B": "True"}, false},
 		{TypeDict, "", []any{"a"}, nil, true},
+		{TypeRaw, "", json.Number("420"), json.Number("420"), false},
+		{TypeRaw, "", "0644", "0644", false},
 	}
 	for _, c := range cases {
 		got, err := convertValue(c.typ, c.sep, c.in)

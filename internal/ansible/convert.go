@@ -36,6 +36,9 @@ type conversionError struct{ msg string }
 func (e *conversionError) Error() string { return e.msg }
 
 func convertValue(t OptionType, listSeparator string, value any) (any, error) {
+	if t == TypeRaw {
+		return value, nil
+	}
 	goType, ok := goTypeOf[t]
 	if !ok {
 		return nil, fmt.Errorf("internal error: unknown option type %q", t)

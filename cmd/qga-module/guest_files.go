@@ -1,0 +1,126 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+)
+
+// What guest_copy and guest_fetch share: the size bounds, file modes as
+// Ansible writes them, the attributes a result reports, and the local side
+// of a transfer (hashing, reading within a bound).
+
+const (
+	// maxTransferSize bounds one file in either direction: the whole file
+	// is held in memory (qgaclient's PutFile and ReadFile take and return
+	// a []byte; streaming is for the connection plugin).
+	maxTransferSize = qgaclient.MaxReadFile
+	// maxDiffSize bounds the text shown by --diff, before and after.
+	maxDiffSize = 64 << 10
+)
+
+// parseFileMode reads a mode as Ansible's file modules take it: an int is
+// the mode's value (YAML reads 0644 as 420, as Ansible does), a string is
+// octal ("0644", "644", "01777"). Symbolic modes (u=rw) are refused with a
+// clear message. nil (not set) gives nil.
+func parseFileMode(v any) (*uint32, error) {
+	var mode uint64
+	var err error
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case json.Number:
+		mode, err = strconv.ParseUint(v.String(), 10, 32)
+	case int:
+		if v < 0 {
+			return nil, fmt.Errorf("mode %d is not a file mode", v)
+		}
+		mode = uint64(v)
+	case string:
+		s := strings.TrimSpace(v)
+		if s == "" || strings.ContainsAny(s, "=+-") {
+			return nil, fmt.Errorf("mode %q: give an octal mode such as \"0644\" (symbolic modes like u=rw,g=r are not supported)", v)
+		}
+		mode, err = strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
+	default:
+		return nil, fmt.Errorf("mode %v: give an octal string such as \"0644\"", v)
+	}
+	if err != nil || mode > 0o7777 {
+		return nil, fmt.Errorf("mode %v is not a file mode: give an octal string such as \"0644\" (at most \"07777\")", v)
+	}
+	m := uint32(mode)
+	return &m, nil
+}
+
+// octalMode writes a mode as the results show it: "0644", as Ansible's
+// modules do.
+func octalMode(m uint32) string { return fmt.Sprintf("%04o", m) }
+
+// sameAccount tells whether a wanted owner or group (a name or a numeric
+// id) is the one the guest reported (name and id).
+func sameAccount(want, name string, id int) bool {
+	if _, err := strconv.Atoi(want); err == nil {
+		return want == strconv.Itoa(id)
+	}
+	return want == name
+}
+
+// fileFacts are the attributes of a guest file that results report.
+func fileFacts(info *qgaclient.FileInfo) map[string]any {
+	return map[string]any{
+		"checksum": info.SHA256, "size": info.Size, "mode": octalMode(info.Mode),
+		"owner": info.Owner, "group": info.Group, "uid": info.UID, "gid": info.GID,
+	}
+}
+
+// sha256Hex is the hex sha256 of data, as the guest's sha256sum prints it.
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// readLocalFile reads a regular file on the machine the module runs on,
+// at most limit bytes, naming the option in every error.
+func readLocalFile(option, p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (the path is on the machine the module runs on)", option, err)
+	}
+	defer func() { _ = f.Close() }()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", option, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s %q is a directory: give one file", option, p)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s %q is not a regular file", option, p)
+	case fi.Size() > limit:
+		return nil, fmt.Errorf("%s %q holds %d bytes, more than the %d this module moves", option, p, fi.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %q: %w", option, p, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s %q grew past %d bytes while it was read", option, p, limit)
+	}
+	return data, nil
+}
+
+// diffText is data as --diff shows it, or false when it is not text of a
+// size worth showing.
+func diffText(data []byte) (string, bool) {
+	if len(data) > maxDiffSize || !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+		return "", false
+	}
+	return string(data), true
+}
