@@ -152,7 +152,7 @@ func runGuestCopy(ctx context.Context, req *ansible.Request) (ansible.Result, er
 		}
 		res["backup_file"] = backup
 	}
-	cctx, cancel := g.call(ctx)
+	cctx, cancel := g.transfer(ctx, int64(len(job.put.Content)))
 	_, err = g.client.PutFile(cctx, job.put)
 	cancel()
 	if err != nil {

@@ -102,7 +102,7 @@ func runGuestFetch(ctx context.Context, req *ansible.Request) (ansible.Result, e
 	}
 
 	res["dest"] = local
-	same, err := localFileHas(local, info.SHA256)
+	same, err := localFileHas(local, info.Size, info.SHA256)
 	if err != nil || same {
 		return res, err
 	}
@@ -177,7 +177,7 @@ func statFetchSource(ctx context.Context, g *guest, src string) (*qgaclient.File
 // readVerified reads the file and checks it against the sha256 the guest
 // computed before.
 func readVerified(ctx context.Context, g *guest, p string, info *qgaclient.FileInfo) ([]byte, error) {
-	cctx, cancel := g.call(ctx)
+	cctx, cancel := g.transfer(ctx, info.Size)
 	data, err := g.client.ReadFile(cctx, p)
 	cancel()
 	if err != nil {

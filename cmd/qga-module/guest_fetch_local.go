@@ -19,10 +19,10 @@ import (
 // owner may read it. An existing dest keeps its mode.
 const newLocalFileMode = 0o600
 
-// localFileHas tells whether dest already is a regular file with that
-// sha256. A missing dest is no error; a link, a directory or another kind
-// of file there is.
-func localFileHas(dest, sum string) (bool, error) {
+// localFileHas tells whether dest already is a regular file of that size
+// and sha256. A missing dest is no error; a link, a directory or another
+// kind of file there is.
+func localFileHas(dest string, size int64, sum string) (bool, error) {
 	fi, err := os.Lstat(dest)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -35,8 +35,10 @@ func localFileHas(dest, sum string) (bool, error) {
 		return false, fmt.Errorf("dest %q is a directory: with flat=true give the file's path, or end dest with a slash", dest)
 	case !fi.Mode().IsRegular():
 		return false, fmt.Errorf("dest %q is not a regular file", dest)
+	case fi.Size() != size:
+		return false, nil // not read: it may be larger than what fits in memory
 	}
-	data, err := readLocalFile("dest", dest, maxTransferSize+1)
+	data, err := readLocalFile("dest", dest, maxTransferSize)
 	if err != nil {
 		return false, err
 	}

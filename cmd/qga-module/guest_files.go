@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
@@ -26,6 +28,18 @@ const (
 	// maxDiffSize bounds the text shown by --diff, before and after.
 	maxDiffSize = 64 << 10
 )
+
+// minTransferRate is the slowest transfer a file move is given time for,
+// on top of agent_timeout: a 64 MiB file gets 17 minutes more. The test
+// bed moves 16 MiB in 46 s through libvirt under load (0.35 MiB/s), and
+// each chunk has a deadline of its own in qgaclient, so a stalled agent
+// still fails within seconds.
+const minTransferRate = 64 << 10 // bytes per second
+
+// transfer bounds one file move of size bytes.
+func (g *guest) transfer(ctx context.Context, size int64) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.callTimeout+time.Duration(size/minTransferRate)*time.Second)
+}
 
 // parseFileMode reads a mode as Ansible's file modules take it: an int is
 // the mode's value (YAML reads 0644 as 420, as Ansible does), a string is

@@ -50,6 +50,7 @@ func TestPlaybooksAgainstTestBed(t *testing.T) {
 	secrets := map[string]string{
 		"plain password": "qga-pw-" + randomHex(t, 8),
 		"stdin secret":   "qga-stdin-" + randomHex(t, 8),
+		"file secret":    "qga-file-" + randomHex(t, 8),
 		"hash 1":         testHash1,
 		"hash 2":         testHash2,
 	}
@@ -59,6 +60,7 @@ func TestPlaybooksAgainstTestBed(t *testing.T) {
 		"test_user":      playbookUser,
 		"plain_password": secrets["plain password"],
 		"stdin_secret":   secrets["stdin secret"],
+		"file_secret":    secrets["file secret"],
 		"hash_1":         testHash1,
 		"hash_2":         testHash2,
 		// Unique, so that the test can tell its killed sleep is gone.
@@ -83,20 +85,14 @@ func TestPlaybooksAgainstTestBed(t *testing.T) {
 			t.Run("modules on the hypervisor", func(t *testing.T) {
 				run := runPlaybook(t, collections, "modules.yml", vars)
 				outputs = append(outputs, run)
-				r := run.recap(t, "hypervisor")
-				if run.ExitCode != 0 || r.Failed != 0 || r.Unreachable != 0 {
-					t.Fatalf("modules.yml failed (exit %d, %+v):\n%s", run.ExitCode, r, tail(run.Output, 150))
-				}
-				// Every failure case failed, and was caught by ignore_errors.
-				if r.Ignored != 12 {
-					t.Errorf("%d failing tasks ignored, want the 12 failure cases:\n%s", r.Ignored, tail(run.Output, 80))
-				}
+				run.mustPass(t, "modules.yml", "hypervisor", 12)
 				if !strings.Contains(run.Output, `"password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"`) {
 					t.Errorf("no masked password in the -vvv invocation output")
 				}
 			})
 
 			t.Run("idempotence", func(t *testing.T) {
+				vars := withVar(vars, "local_dir", t.TempDir())
 				first := runPlaybook(t, collections, "idempotent.yml", vars)
 				second := runPlaybook(t, collections, "idempotent.yml", vars)
 				check := runPlaybook(t, collections, "idempotent.yml", vars, "--check", "--diff")
@@ -106,21 +102,24 @@ func TestPlaybooksAgainstTestBed(t *testing.T) {
 						t.Fatalf("idempotent.yml run %d failed (exit %d, %+v):\n%s", i+1, run.ExitCode, r, tail(run.Output, 100))
 					}
 				}
-				if r := second.recap(t, "hypervisor"); r.Changed != 0 || r.OK != 6 {
-					t.Errorf("second run: %+v, want 6 ok and 0 changed:\n%s", r, tail(second.Output, 100))
+				if r := second.recap(t, "hypervisor"); r.Changed != 0 || r.OK != 8 {
+					t.Errorf("second run: %+v, want 8 ok and 0 changed:\n%s", r, tail(second.Output, 100))
 				}
 				if r := check.recap(t, "hypervisor"); r.Changed != 0 {
 					t.Errorf("check-mode run: %+v, want 0 changed:\n%s", r, tail(check.Output, 100))
 				}
 			})
 
-			t.Run("delegate_to localhost", func(t *testing.T) {
-				run := runPlaybook(t, collections, "controller.yml", vars)
+			t.Run("files", func(t *testing.T) {
+				run := runPlaybook(t, collections, "files.yml", withVar(vars, "local_dir", t.TempDir()))
 				outputs = append(outputs, run)
-				r := run.recap(t, "testvm")
-				if run.ExitCode != 0 || r.Failed != 0 || r.Unreachable != 0 {
-					t.Fatalf("controller.yml failed (exit %d, %+v):\n%s", run.ExitCode, r, tail(run.Output, 100))
-				}
+				run.mustPass(t, "files.yml", "hypervisor", 4)
+			})
+
+			t.Run("delegate_to localhost", func(t *testing.T) {
+				run := runPlaybook(t, collections, "controller.yml", withVar(vars, "local_dir", t.TempDir()))
+				outputs = append(outputs, run)
+				run.mustPass(t, "controller.yml", "testvm", 0)
 			})
 
 			for _, run := range outputs {
@@ -133,6 +132,28 @@ func TestPlaybooksAgainstTestBed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustPass fails the test unless the playbook ran without a failure on
+// host and each of its failure cases failed, caught by ignore_errors.
+func (r playbookRun) mustPass(t *testing.T, playbook, host string, failureCases int) {
+	t.Helper()
+	rc := r.recap(t, host)
+	if r.ExitCode != 0 || rc.Failed != 0 || rc.Unreachable != 0 {
+		t.Fatalf("%s failed (exit %d, %+v):\n%s", playbook, r.ExitCode, rc, tail(r.Output, 150))
+	}
+	if rc.Ignored != failureCases {
+		t.Errorf("%s: %d failing tasks ignored, want the %d failure cases:\n%s", playbook, rc.Ignored, failureCases, tail(r.Output, 80))
+	}
+}
+
+// withVar is a copy of vars with one more.
+func withVar(vars map[string]any, name string, value any) map[string]any {
+	out := map[string]any{name: value}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
 }
 
 // tail keeps the last n lines of a long output for a failure message.
