@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,40 @@ func TestModulesOnBlockedAgents(t *testing.T) {
 		blockedTask(t, "guest_user_password", rhel, map[string]any{"user": user, "password": "plain-Blocked-1"}).mustSucceed(t)
 		if got := shadow(); !strings.HasPrefix(got, "$y$") {
 			t.Errorf("plain password: shadow has %q", got)
+		}
+	})
+	t.Run("guest_copy and guest_fetch fail without guest-exec and files", func(t *testing.T) {
+		dest := "/tmp/ans-blocked-copy-" + randomHex(t, 4)
+		local := t.TempDir()
+		for _, check := range []bool{true, false} {
+			// A content of its own: the module masks the no_log content
+			// wherever it appears in the result, the message too.
+			out := blockedTask(t, "guest_copy", rhel, map[string]any{"content": randomHex(t, 8), "dest": dest, "_ansible_check_mode": check})
+			mustFailOnBlocked(t, out, "guest-exec")
+			out = blockedTask(t, "guest_fetch", rhel, map[string]any{"src": "/etc/hostname", "dest": local + "/", "flat": true, "_ansible_check_mode": check})
+			mustFailOnBlocked(t, out, "guest-exec")
+		}
+		mustFailOnBlocked(t, blockedTask(t, "guest_fetch", rhel, map[string]any{"src": "/etc/hostname", "return_content": true}), "guest-exec")
+		if got := guestRun(t, reader, "test -e "+dest+" && echo exists || true"); got != "" {
+			t.Errorf("the guest changed: %s exists", dest)
+		}
+		if entries, err := os.ReadDir(local); err != nil || len(entries) != 0 {
+			t.Errorf("dest has %v (%v)", entries, err)
+		}
+	})
+	t.Run("guest_copy and guest_fetch work without ssh-key commands", func(t *testing.T) {
+		dest := "/tmp/ans-blocked-copy-" + randomHex(t, 4)
+		defer guestRun(t, reader, "rm -f "+dest)
+		for i, wantChanged := range []bool{true, false} {
+			out := blockedTask(t, "guest_copy", noSSH, map[string]any{"content": "not blocked\n", "dest": dest, "mode": "0600"}).mustSucceed(t)
+			if out.changed() != wantChanged {
+				t.Errorf("guest_copy run %d: changed=%v: %s", i+1, out.changed(), out.Raw)
+			}
+		}
+		local := filepath.Join(t.TempDir(), "copy")
+		out := blockedTask(t, "guest_fetch", noSSH, map[string]any{"src": dest, "dest": local, "flat": true}).mustSucceed(t)
+		if data, err := os.ReadFile(local); err != nil || string(data) != "not blocked\n" || !out.changed() {
+			t.Errorf("guest_fetch: %q, %v: %s", data, err, out.Raw)
 		}
 	})
 	t.Run("guest_osinfo works on both", func(t *testing.T) {

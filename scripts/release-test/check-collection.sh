@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 version=${1:?usage: check-collection.sh VERSION WORK}
 work=${2:?usage: check-collection.sh VERSION WORK}
-modules=(guest_exec guest_interfaces guest_osinfo guest_ssh_keys guest_user_password)
+modules=(guest_copy guest_exec guest_fetch guest_interfaces guest_osinfo guest_ssh_keys guest_user_password)
 
 # ansible-core's version: the oldest (here the only) one the tests run.
 tested=$(ansible --version | sed -n '1s/.*core \([0-9]*\.[0-9]*\).*/\1/p')
