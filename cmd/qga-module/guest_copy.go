@@ -10,6 +10,7 @@ import (
 
 	"github.com/qgatools/terraform-provider-qga/internal/ansible"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -216,12 +217,12 @@ func (job *copyJob) changes(before *qgaclient.FileInfo) []string {
 		out = append(out, "content")
 	}
 	if p.Mode != nil && *p.Mode != before.Mode {
-		out = append(out, fmt.Sprintf("mode %s -> %s", octalMode(before.Mode), octalMode(*p.Mode)))
+		out = append(out, fmt.Sprintf("mode %s -> %s", guestrules.FormatFileMode(before.Mode), guestrules.FormatFileMode(*p.Mode)))
 	}
-	if p.Owner != "" && !sameAccount(p.Owner, before.Owner, before.UID) {
+	if p.Owner != "" && !guestrules.SameAccount(p.Owner, before.Owner, before.UID) {
 		out = append(out, fmt.Sprintf("owner %s -> %s", before.Owner, p.Owner))
 	}
-	if p.Group != "" && !sameAccount(p.Group, before.Group, before.GID) {
+	if p.Group != "" && !guestrules.SameAccount(p.Group, before.Group, before.GID) {
 		out = append(out, fmt.Sprintf("group %s -> %s", before.Group, p.Group))
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -74,18 +75,18 @@ func (job *copyJob) attributeDiff(before *qgaclient.FileInfo) map[string]any {
 	p := job.put
 	was := map[string]string{}
 	if before.Exists && before.Regular() {
-		was = map[string]string{"mode": octalMode(before.Mode), "owner": before.Owner, "group": before.Group}
+		was = map[string]string{"mode": guestrules.FormatFileMode(before.Mode), "owner": before.Owner, "group": before.Group}
 	}
 	will := map[string]string{"mode": was["mode"], "owner": was["owner"], "group": was["group"]}
 	if p.Mode != nil {
-		will["mode"] = octalMode(*p.Mode)
+		will["mode"] = guestrules.FormatFileMode(*p.Mode)
 	} else if will["mode"] == "" {
-		will["mode"] = octalMode(qgaclient.DefaultFileMode)
+		will["mode"] = guestrules.FormatFileMode(qgaclient.DefaultFileMode)
 	}
-	if p.Owner != "" && (was["owner"] == "" || !sameAccount(p.Owner, before.Owner, before.UID)) {
+	if p.Owner != "" && (was["owner"] == "" || !guestrules.SameAccount(p.Owner, before.Owner, before.UID)) {
 		will["owner"] = p.Owner
 	}
-	if p.Group != "" && (was["group"] == "" || !sameAccount(p.Group, before.Group, before.GID)) {
+	if p.Group != "" && (was["group"] == "" || !guestrules.SameAccount(p.Group, before.Group, before.GID)) {
 		will["group"] = p.Group
 	}
 	text := func(m map[string]string) string {

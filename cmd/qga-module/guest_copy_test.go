@@ -139,7 +139,7 @@ func TestGuestCopyRefusals(t *testing.T) {
 		{map[string]any{"content": "qga-content", "dest": "/etc/../motd"}, "not clean"},
 		{map[string]any{"content": "qga-content", "dest": "/etc/"}, "ends with a slash"},
 		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "mode": "u=rw"}, "symbolic modes"},
-		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "mode": "0999"}, "not a file mode"},
+		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "mode": "0999"}, "octal digits"},
 		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "mode": 0o10000}, "not a file mode"},
 		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "owner": "-R"}, `owner "-R"`},
 		{map[string]any{"content": "qga-content", "dest": "/etc/motd", "group": "a;b"}, `group "a;b"`},

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -43,54 +44,35 @@ func (g *guest) transfer(ctx context.Context, size int64) (context.Context, cont
 
 // parseFileMode reads a mode as Ansible's file modules take it: an int is
 // the mode's value (YAML reads 0644 as 420, as Ansible does), a string is
-// octal ("0644", "644", "01777"). Symbolic modes (u=rw) are refused with a
-// clear message. nil (not set) gives nil.
+// octal, as guestrules.ParseFileMode reads it for both front ends. nil (not
+// set) gives nil.
 func parseFileMode(v any) (*uint32, error) {
-	var mode uint64
-	var err error
+	var s string
 	switch v := v.(type) {
 	case nil:
 		return nil, nil
-	case json.Number:
-		mode, err = strconv.ParseUint(v.String(), 10, 32)
-	case int:
-		if v < 0 {
-			return nil, fmt.Errorf("mode %d is not a file mode", v)
+	case json.Number, int:
+		n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64)
+		if err != nil || n < 0 || n > 0o7777 {
+			return nil, fmt.Errorf("mode %v is not a file mode: give an octal string such as \"0644\" (at most \"07777\")", v)
 		}
-		mode = uint64(v)
+		s = guestrules.FormatFileMode(uint32(n))
 	case string:
-		s := strings.TrimSpace(v)
-		if s == "" || strings.ContainsAny(s, "=+-") {
-			return nil, fmt.Errorf("mode %q: give an octal mode such as \"0644\" (symbolic modes like u=rw,g=r are not supported)", v)
-		}
-		mode, err = strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
+		s = strings.TrimSpace(v)
 	default:
 		return nil, fmt.Errorf("mode %v: give an octal string such as \"0644\"", v)
 	}
-	if err != nil || mode > 0o7777 {
-		return nil, fmt.Errorf("mode %v is not a file mode: give an octal string such as \"0644\" (at most \"07777\")", v)
+	m, err := guestrules.ParseFileMode(s)
+	if err != nil {
+		return nil, err
 	}
-	m := uint32(mode)
 	return &m, nil
-}
-
-// octalMode writes a mode as the results show it: "0644", as Ansible's
-// modules do.
-func octalMode(m uint32) string { return fmt.Sprintf("%04o", m) }
-
-// sameAccount tells whether a wanted owner or group (a name or a numeric
-// id) is the one the guest reported (name and id).
-func sameAccount(want, name string, id int) bool {
-	if _, err := strconv.Atoi(want); err == nil {
-		return want == strconv.Itoa(id)
-	}
-	return want == name
 }
 
 // fileFacts are the attributes of a guest file that results report.
 func fileFacts(info *qgaclient.FileInfo) map[string]any {
 	return map[string]any{
-		"checksum": info.SHA256, "size": info.Size, "mode": octalMode(info.Mode),
+		"checksum": info.SHA256, "size": info.Size, "mode": guestrules.FormatFileMode(info.Mode),
 		"owner": info.Owner, "group": info.Group, "uid": info.UID, "gid": info.GID,
 	}
 }

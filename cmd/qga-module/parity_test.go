@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -203,6 +204,29 @@ func TestParityAddresses(t *testing.T) {
 			_ = attr(t, state, "ipv6_address").As(&ipv6)
 			if got := stringList(t, facts["qga_addresses"]); !slices.Equal(got, tfAddrs) || facts["qga_ipv4_address"] != ipv4 || facts["qga_ipv6_address"] != ipv6 {
 				t.Errorf("Ansible %q %v %v, Terraform %q %q %q", got, facts["qga_ipv4_address"], facts["qga_ipv6_address"], tfAddrs, ipv4, ipv6)
+			}
+		})
+	}
+}
+
+func TestParityFileMode(t *testing.T) {
+	tf := newTFProvider(t)
+	a := newLocalGuest(t) // check mode looks at the (local) file
+	dest := filepath.Join(t.TempDir(), "motd")
+	for _, c := range []struct {
+		mode string
+		ok   bool
+	}{
+		{"0644", true}, {"644", true}, {"4755", true}, {"01777", true}, {"0o755", true},
+		{"u=rw", false}, {"0999", false}, {"64", false}, {"17777", false}, {"", false},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			out := runTask(t, "AnsiballZ_guest_copy", copyTask(a, map[string]any{"content": "x", "dest": dest, "mode": c.mode, "_ansible_check_mode": true}))
+			err := tf.validate("qga_guest_file", tf.object("qga_guest_file", map[string]tftypes.Value{
+				"agent_socket": tfString(a.socket), "path": tfString(dest), "content": tfString("x"), "mode": tfString(c.mode),
+			}))
+			if out.failed() == c.ok || (err == nil) != c.ok {
+				t.Errorf("mode %q accepted: Ansible %v (%s), Terraform %v (%v); want %v", c.mode, !out.failed(), out.msg(), err == nil, err, c.ok)
 			}
 		})
 	}

@@ -8,7 +8,9 @@
 //   - commands: running one with a deadline, then killing it, and what its
 //     result means (exec.go);
 //   - addresses: which of the guest's addresses a filter keeps, and waiting
-//     until enough of them are there (addresses*.go).
+//     until enough of them are there (addresses*.go);
+//   - files: how a mode is spelled, and whether a file has the owner and
+//     group asked for (files.go).
 //
 // The front ends only decode their input, call these rules and map the
 // result to their own form (Terraform diagnostics and state, Ansible
@@ -41,6 +43,12 @@
 //     link-local and unspecified addresses. Both now go through one
 //     AddressFilter, which by default keeps global addresses only and
 //     leaves out the guest's own container and VM bridges (docker0, ...).
+//   - File modes: qga_guest_file took three to five octal digits, guest_copy
+//     any octal string, "0o755" too. Both now take three to five digits,
+//     "0o" allowed (ParseFileMode); guest_copy still takes a YAML number.
+//   - Owner and group: guest_copy compared a numeric spelling with the id
+//     only, qga_guest_file with the name or the id. The provider's rule
+//     won (SameAccount), as chown reads a number as a name first.
 //
 // The package talks to the guest only through *qgaclient.Client, and only
 // where a rule needs to (applying a key plan, running a command, waiting

@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -296,7 +297,7 @@ func (r *guestFileResource) write(ctx context.Context, plan *guestFileModel, con
 		CreateDirectories: plan.CreateDirectories.ValueBool(),
 	}
 	if m := knownString(plan.Mode); m != "" {
-		mode, _ := parseFileMode(m) // validated
+		mode, _ := guestrules.ParseFileMode(m) // validated
 		req.Mode = &mode
 	}
 	p := plan.Path.ValueString()
@@ -330,13 +331,13 @@ func knownString(v types.String) string {
 // setFileAttrs records the guest's mode, owner and group in m, keeping the
 // spelling m already has for the same value (0644 or 644, a name or an id).
 func setFileAttrs(m *guestFileModel, info *qgaclient.FileInfo) {
-	if mode, err := parseFileMode(knownString(m.Mode)); err != nil || mode != info.Mode {
-		m.Mode = types.StringValue(fmt.Sprintf("%04o", info.Mode))
+	if mode, err := guestrules.ParseFileMode(knownString(m.Mode)); err != nil || mode != info.Mode {
+		m.Mode = types.StringValue(guestrules.FormatFileMode(info.Mode))
 	}
-	if o := knownString(m.Owner); o != info.Owner && o != strconv.Itoa(info.UID) {
+	if !guestrules.SameAccount(knownString(m.Owner), info.Owner, info.UID) {
 		m.Owner = types.StringValue(info.Owner)
 	}
-	if g := knownString(m.Group); g != info.Group && g != strconv.Itoa(info.GID) {
+	if !guestrules.SameAccount(knownString(m.Group), info.Group, info.GID) {
 		m.Group = types.StringValue(info.Group)
 	}
 }

@@ -3,11 +3,10 @@ package provider
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
+	"github.com/qgatools/terraform-provider-qga/internal/guestrules"
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
@@ -40,7 +39,7 @@ var (
 		return err
 	}}
 	fileModeValidator = stringCheck{"file mode", func(s string) error {
-		_, err := parseFileMode(s)
+		_, err := guestrules.ParseFileMode(s)
 		return err
 	}}
 	ownerValidator = stringCheck{"owner", func(s string) error {
@@ -50,15 +49,3 @@ var (
 		return qgaclient.CheckPutFile(qgaclient.PutFileRequest{Path: "/x", Group: s})
 	}}
 )
-
-// parseFileMode reads an octal mode such as "0644", "644" or "4755".
-func parseFileMode(s string) (uint32, error) {
-	if len(s) < 3 || len(s) > 5 {
-		return 0, fmt.Errorf("mode %q: write three or four octal digits, such as 0644", s)
-	}
-	m, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || m > 0o7777 {
-		return 0, fmt.Errorf("mode %q: write three or four octal digits, such as 0644", s)
-	}
-	return uint32(m), nil
-}
