@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -124,5 +125,22 @@ func gaveUp(c *Client, last error, why string, attempts int) error {
 		}
 	}
 	return newError(c.t.Target(), "guest-ping", ErrAgentUnavailable,
-		fmt.Errorf("%w: %s (%d attempts); last error: %w", ErrAgentWaitExpired, why, attempts, last))
+		fmt.Errorf("%w: %s (%d attempts); last error: %w", ErrAgentWaitExpired, why, attempts, lastSeen{last}))
 }
+
+// lastSeen is the last attempt's error inside the wait's own, which
+// already names the guest and gives the hint: only the command, the kind
+// and the cause are said again.
+type lastSeen struct{ err error }
+
+func (l lastSeen) Error() string {
+	var e *Error
+	if !errors.As(l.err, &e) {
+		return l.err.Error()
+	}
+	short := *e
+	short.Target, short.Hint = "", ""
+	return strings.TrimPrefix(short.Error(), ": ")
+}
+
+func (l lastSeen) Unwrap() error { return l.err }
