@@ -112,13 +112,13 @@ func (r *guestExecResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"input": schema.StringAttribute{
 				Optional: true, Sensitive: true, PlanModifiers: replace,
 				Description: "Data for the command's standard input. Marked sensitive (hidden in plans and logs) but stored in the state: " +
-					"with Terraform/OpenTofu 1.11 and later prefer `input_wo`. At most one of `input` and `input_wo` may be set.",
+					"with Terraform/OpenTofu 1.11 and later prefer `input_wo`. At most one of `input` and `input_wo` may be set. " + largeInputDescription,
 				Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("input_wo"))},
 			},
 			"input_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
 				Description: "Write-only data for the command's standard input (Terraform/OpenTofu 1.11 and later): sent to the guest, never stored in the plan or the state. " +
-					"Terraform cannot see when it changes: bump `input_wo_version` to run the command again with the new value.",
+					"Terraform cannot see when it changes: bump `input_wo_version` to run the command again with the new value. " + largeInputDescription,
 			},
 			"input_wo_version": schema.Int64Attribute{
 				Optional: true, Description: "Change this number to run the command again with the current `input_wo`.",
@@ -404,6 +404,10 @@ func commandTimeout(v timetypes.GoDuration, diags *diag.Diagnostics) time.Durati
 	d, _ := durationValue(v, "timeout", defaultExecTimeout, diags)
 	return d
 }
+
+// largeInputDescription says where large input goes on its way (qgaclient's
+// exec_stdin.go).
+const largeInputDescription = "Through libvirt, input over 96 KiB is written first to a file under the guest's /tmp (random name, mode 0600) that the command's shell removes before the command runs; on Windows guests use `agent_socket` for that much."
 
 // ValidateConfig refuses a command timeout that cannot be reached: the
 // timeouts entry bounds the whole operation, the command included, so a
