@@ -132,7 +132,16 @@ func (pd *providerData) agentWaitLimit(ctx context.Context) time.Duration {
 func startOp(ctx context.Context, v timeouts.Value, op string, diags *diag.Diagnostics) (context.Context, func()) {
 	d, dd := timeoutOf(ctx, v, op)
 	diags.Append(dd...)
-	if dd.HasError() || d == unsetTimeout {
+	if dd.HasError() {
+		return ctx, func() {}
+	}
+	return boundOp(ctx, op, d, diags)
+}
+
+// boundOp is startOp for an entry already read (unsetTimeout: not set),
+// for the data sources, whose block is of another type.
+func boundOp(ctx context.Context, op string, d time.Duration, diags *diag.Diagnostics) (context.Context, func()) {
+	if d == unsetTimeout {
 		return ctx, func() {}
 	}
 	l := &opLimit{attr: "timeouts." + op, limit: d}

@@ -163,3 +163,38 @@ func TestUnitTimeoutsValidation(t *testing.T) {
 		},
 	})
 }
+
+// TestUnitTimeoutsDataSourceRead: the data source qga_guest_interfaces
+// waits for an agent that is not connected yet as long as timeouts.read
+// says, past agent_timeout, as the resources do; a read that runs out
+// names timeouts.read.
+func TestUnitTimeoutsDataSourceRead(t *testing.T) {
+	config := func(a *qgatest.Agent, read string) string {
+		return unitShortAgentConfig(a, `data "qga_guest_interfaces" "test" {
+  agent_socket    = %[1]q
+  interface_names = ["lo"]
+  scope           = ["loopback"]
+  timeouts {
+    read = "`+read+`"
+  }
+}`)
+	}
+	// The provider's pool lives for the whole test process: each case
+	// gets an agent (a socket) of its own.
+	t.Run("booting", func(t *testing.T) {
+		a := qgatest.New(t)
+		a.NotConnectedFor(6)
+		unitTest(t, resource.TestCase{Steps: []resource.TestStep{{
+			Config: config(a, "30s"),
+			Check:  resource.TestCheckResourceAttr("data.qga_guest_interfaces.test", "addresses.0", "127.0.0.1"),
+		}}})
+	})
+	t.Run("never answers", func(t *testing.T) {
+		a := qgatest.New(t)
+		a.NotConnectedFor(1 << 30)
+		unitTest(t, resource.TestCase{Steps: []resource.TestStep{{
+			Config:      config(a, "2s"),
+			ExpectError: regexp.MustCompile(`(?s)gave\s+up\s+waiting.*raise\s+timeouts\.read\s+\(now\s+2s\)`),
+		}}})
+	})
+}
