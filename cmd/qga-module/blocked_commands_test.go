@@ -185,4 +185,15 @@ func TestModulesOnBlockedAgents(t *testing.T) {
 			}
 		}
 	})
+	t.Run("guest_interfaces works on both", func(t *testing.T) {
+		for _, target := range []map[string]any{rhel, noSSH} {
+			out := blockedTask(t, "guest_interfaces", target, map[string]any{"interface_names": []string{"lo"}, "scope": []string{"loopback"}}).mustSucceed(t)
+			if w := out.Result["warnings"]; w != nil {
+				t.Errorf("%v: warnings %v", target, w)
+			}
+			if !strings.Contains(out.Raw, "127.0.0.1") {
+				t.Errorf("%v: no loopback address in %s", target, out.Raw)
+			}
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 	"github.com/qgatools/terraform-provider-qga/internal/testbed"
@@ -50,10 +51,24 @@ func disabledAtPlan(command string) *regexp.Regexp {
 	return regexp.MustCompile(`(?s)Guest agent cannot do this.*` + regexp.QuoteMeta(command) + `.*disabled.*/etc/sysconfig/qemu-ga.*--block-rpcs`)
 }
 
+// disabledRead matches a data source's or ephemeral resource's error for a
+// blocked command: a read fails where the plan reads it, naming the command
+// and the setting to change.
+func disabledRead(command string) *regexp.Regexp {
+	return regexp.MustCompile(`(?s)` + regexp.QuoteMeta(command) + `.*disabled.*/etc/sysconfig/qemu-ga.*--block-rpcs`)
+}
+
+// fileReadConfig is the data source (or, with kind "ephemeral", the
+// ephemeral resource) qga_guest_file reading /etc/passwd.
+func fileReadConfig(g testGuest, kind string) string {
+	return g.provider() + fmt.Sprintf("%s \"qga_guest_file\" \"passwd\" {\n  %s\n  path = \"/etc/passwd\"\n}\n", kind, g.hcl)
+}
+
 // TestAccBlockedCommandsFailAtPlan: a resource whose commands the guest
 // blocks fails at plan time, before any change, naming the command and the
 // guest setting to change: qga_guest_exec and qga_guest_file on RHEL's
-// default agent, qga_guest_ssh_keys without the ssh-key commands.
+// default agent, qga_guest_ssh_keys without the ssh-key commands. The data
+// source qga_guest_file fails its read there too (it needs guest-file-*).
 func TestAccBlockedCommandsFailAtPlan(t *testing.T) {
 	rhel, noSSH := blockedGuests(t)
 	noSSH.ensureUser(t, "tfblocked")
@@ -64,6 +79,7 @@ func TestAccBlockedCommandsFailAtPlan(t *testing.T) {
 			{Config: sshKeysConfig(noSSH, "tfblocked", false, testKey1), PlanOnly: true, ExpectError: disabledAtPlan("guest-ssh-get-authorized-keys")},
 			{Config: fileConfig(rhel, `  path    = "/etc/tf-blocked-file"
   content = "x"`), PlanOnly: true, ExpectError: disabledAtPlan("guest-exec")},
+			{Config: fileReadConfig(rhel, "data"), PlanOnly: true, ExpectError: disabledRead("guest-file-open")},
 		},
 	})
 	if keys := noSSH.authorizedKeys("tfblocked"); keys != "" {
@@ -110,13 +126,20 @@ data "qga_guest_interfaces" "lo" {
   scope           = ["loopback"]
 }
 %[3]s`, g.hcl, user, extra)
+			if g.name == noSSH.name {
+				// Files need no ssh-key command: mode and owner come too.
+				config += "\n" + strings.TrimPrefix(fileReadConfig(g, "data"), g.provider())
+			}
 			checks := []resource.TestCheckFunc{shadowCheck(g, user, func(h string) bool { return strings.HasPrefix(h, "$y$") }, "a yescrypt hash")}
 			stateChecks := []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("data.qga_guest_osinfo.os", tfjsonpath.New("id"), knownvalue.StringExact("debian")),
 				statecheck.ExpectKnownValue("data.qga_guest_interfaces.lo", tfjsonpath.New("interfaces").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("lo")),
 			}
 			if g.name == noSSH.name {
-				stateChecks = append(stateChecks, statecheck.ExpectKnownValue("qga_guest_exec.e", tfjsonpath.New("stdout"), knownvalue.StringExact("ran without ssh-key commands\n")))
+				stateChecks = append(stateChecks,
+					statecheck.ExpectKnownValue("qga_guest_exec.e", tfjsonpath.New("stdout"), knownvalue.StringExact("ran without ssh-key commands\n")),
+					statecheck.ExpectKnownValue("data.qga_guest_file.passwd", tfjsonpath.New("owner"), knownvalue.StringExact("root")),
+					statecheck.ExpectKnownValue("data.qga_guest_file.passwd", tfjsonpath.New("mode"), knownvalue.StringExact("0644")))
 			} else {
 				checks = append(checks, func(*terraform.State) error {
 					if keys := g.authorizedKeys(user); !strings.Contains(keys, testKey1) {
@@ -134,4 +157,19 @@ data "qga_guest_interfaces" "lo" {
 			})
 		})
 	}
+}
+
+// TestAccBlockedCommandsEphemeralFile needs Terraform/OpenTofu >= 1.11:
+// the ephemeral qga_guest_file fails on RHEL's default agent, naming
+// guest-file-open and the setting, and reads without the ssh-key commands.
+func TestAccBlockedCommandsEphemeralFile(t *testing.T) {
+	rhel, noSSH := blockedGuests(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		Steps: []resource.TestStep{
+			{Config: fileReadConfig(rhel, "ephemeral"), PlanOnly: true, ExpectError: disabledRead("guest-file-open")},
+			{Config: fileReadConfig(noSSH, "ephemeral")},
+		},
+	})
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -106,7 +105,7 @@ func (d *guestInterfacesDataSource) Schema(ctx context.Context, _ datasource.Sch
 			"wait_for": schema.Int64Attribute{
 				Optional: true,
 				Description: "Wait until this many addresses pass the filters, of `address_family` (with `any`: of either family), " +
-					"for at most the `timeouts` block's `read` (default 5m); when it passes, the read fails with a list of every address seen and its scope. Default 0: no wait.",
+					"for at most the `timeouts` block's `read` (default 5m), which also bounds the wait for the agent; when it passes, the read fails with a list of every address seen and its scope. Default 0: no wait.",
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"interfaces": schema.ListNestedAttribute{
@@ -129,7 +128,10 @@ func (d *guestInterfacesDataSource) Schema(ctx context.Context, _ datasource.Sch
 			"ipv4_address": schema.StringAttribute{Computed: true, Description: "The first IPv4 address that passes the filters and is global, in the guest's order; empty when there is none."},
 			"ipv6_address": schema.StringAttribute{Computed: true, Description: "The first IPv6 address that passes the filters and is global; empty when there is none."},
 		}),
-		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(ctx)},
+		Blocks: map[string]schema.Block{"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
+			ReadDescription: "How long the read may take, as a Go duration (e.g. `90s`, `10m`): the wait for the guest's agent (instead of the provider's `agent_timeout`) and for `wait_for`'s addresses. " +
+				"Unset: the agent is waited for up to `agent_timeout`, and `wait_for` up to 5m.",
+		})},
 	}
 }
 
@@ -144,14 +146,21 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 		return
 	}
 	filter := d.filter(ctx, m, &resp.Diagnostics)
-	// The framework checks the duration's syntax at plan time unless it was
-	// unknown then; Read checks it again, and that it is positive.
-	wait, diags := m.Timeouts.Read(ctx, defaultAddressWait)
+	// An entry bounds the whole read, the wait for the agent included, as
+	// on the resources; without one, wait_for waits up to
+	// defaultAddressWait and the agent up to agent_timeout.
+	entry, diags := m.Timeouts.Read(ctx, unsetTimeout)
 	resp.Diagnostics.Append(diags...)
-	if !diags.HasError() && wait <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid timeout", fmt.Sprintf("timeouts.read must be a positive duration such as \"2m\", got %s", wait))
-	}
 	if resp.Diagnostics.HasError() || !requireKnownURI(d.pd, m.guestRef, &resp.Diagnostics) {
+		return
+	}
+	wait := defaultAddressWait
+	if entry != unsetTimeout {
+		wait = entry
+	}
+	ctx, end := boundOp(ctx, opRead, entry, &resp.Diagnostics)
+	defer end()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	c := d.pd.connect(ctx, m.guestRef, &resp.Diagnostics)
@@ -165,6 +174,9 @@ func (d *guestInterfacesDataSource) Read(ctx context.Context, req datasource.Rea
 	}})
 	switch {
 	case errors.Is(err, guestrules.ErrAddressesNotReady):
+		if l := opLimitOf(ctx); l != nil {
+			l.explained = true // the message below says to raise timeouts.read
+		}
 		resp.Diagnostics.AddError("Guest addresses not ready",
 			fmt.Sprintf("%s: %v. Check the guest's network configuration and the filters, or raise timeouts.read.", c.Target(), err))
 		return

@@ -102,7 +102,8 @@ func configured(data any, diags *diag.Diagnostics) *providerData {
 	return pd
 }
 
-// connect opens a client for the guest and waits (bounded by the provider's
+// connect opens a client for the guest and waits (bounded by the
+// operation's timeouts entry when set, else by the provider's
 // agent_timeout) until its agent answers. A connection to libvirt that fails
 // is reported as such, not as the agent's failure.
 func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Diagnostics) *qgaclient.Client {
@@ -116,13 +117,18 @@ func (pd *providerData) connect(ctx context.Context, g guestRef, diags *diag.Dia
 		return nil
 	}
 	ctx = tflog.SetField(ctx, "guest", c.Target())
-	tflog.Debug(ctx, "waiting for the guest agent", map[string]any{"limit": pd.agentTimeout.String()})
-	err = c.WaitForAgent(ctx, pd.agentTimeout, func(waited time.Duration, cause error) {
+	limit := pd.agentWaitLimit(ctx)
+	tflog.Debug(ctx, "waiting for the guest agent", map[string]any{"limit": limit.String()})
+	err = c.WaitForAgent(ctx, limit, func(waited time.Duration, cause error) {
 		tflog.Debug(ctx, "guest agent not answering yet", map[string]any{"waited": waited.String(), "cause": scrub(cause.Error())})
 	})
 	switch {
 	case errors.Is(err, qgaclient.ErrConnection) && g.Domain.ValueString() != "":
 		diags.AddError("Cannot connect to libvirt", scrub(err.Error()))
+		return nil
+	case errors.Is(err, qgaclient.ErrAgentWaitExpired):
+		// Only a wait that ran out can be helped by a longer one.
+		diags.AddError("Guest agent not reachable", scrub(err.Error())+". "+pd.raiseHint(ctx))
 		return nil
 	case err != nil:
 		diags.AddError("Guest agent not reachable", scrub(err.Error()))

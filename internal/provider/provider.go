@@ -99,7 +99,8 @@ func (p *QGAProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"agent_timeout": schema.StringAttribute{
 				Optional: true, CustomType: durationType, Validators: durationValidators,
-				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `" + durationText(defaultAgentTimeout) + "`.",
+				Description: "How long to wait for a guest's agent to answer, as a Go duration (e.g. `90s`, `5m`). Default `" + durationText(defaultAgentTimeout) + "`. " +
+					"A resource's `timeouts` block, when it sets an entry for the operation, bounds that wait instead (and the whole operation).",
 			},
 			"call_timeout": schema.StringAttribute{
 				Optional: true, CustomType: durationType, Validators: durationValidators,

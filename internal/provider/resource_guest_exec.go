@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -33,8 +34,9 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure  = (*guestExecResource)(nil)
-	_ resource.ResourceWithModifyPlan = (*guestExecResource)(nil)
+	_ resource.ResourceWithConfigure      = (*guestExecResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*guestExecResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*guestExecResource)(nil)
 )
 
 // guestExecResource runs a command in the guest when created (and again when
@@ -62,6 +64,7 @@ type guestExecModel struct {
 	StdoutTruncated types.Bool           `tfsdk:"stdout_truncated"`
 	StderrTruncated types.Bool           `tfsdk:"stderr_truncated"`
 	PID             types.Int64          `tfsdk:"pid"`
+	Timeouts        timeouts.Value       `tfsdk:"timeouts"`
 }
 
 // defaultOutputLimit keeps state files small: a command's output is for
@@ -74,7 +77,7 @@ func (r *guestExecResource) Metadata(_ context.Context, req resource.MetadataReq
 	resp.TypeName = req.ProviderTypeName + "_guest_exec"
 }
 
-func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *guestExecResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
 		Description: "Runs a command inside the guest through the QEMU guest agent (guest-exec) and records its exit code and output. " +
@@ -109,13 +112,13 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"input": schema.StringAttribute{
 				Optional: true, Sensitive: true, PlanModifiers: replace,
 				Description: "Data for the command's standard input. Marked sensitive (hidden in plans and logs) but stored in the state: " +
-					"with Terraform/OpenTofu 1.11 and later prefer `input_wo`. At most one of `input` and `input_wo` may be set.",
+					"with Terraform/OpenTofu 1.11 and later prefer `input_wo`. At most one of `input` and `input_wo` may be set. " + largeInputDescription,
 				Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("input_wo"))},
 			},
 			"input_wo": schema.StringAttribute{
 				Optional: true, Sensitive: true, WriteOnly: true,
 				Description: "Write-only data for the command's standard input (Terraform/OpenTofu 1.11 and later): sent to the guest, never stored in the plan or the state. " +
-					"Terraform cannot see when it changes: bump `input_wo_version` to run the command again with the new value.",
+					"Terraform cannot see when it changes: bump `input_wo_version` to run the command again with the new value. " + largeInputDescription,
 			},
 			"input_wo_version": schema.Int64Attribute{
 				Optional: true, Description: "Change this number to run the command again with the current `input_wo`.",
@@ -125,7 +128,9 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"timeout": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(durationText(defaultExecTimeout)),
 				CustomType: durationType, Validators: durationValidators,
-				Description: "How long to wait for the command to exit, as a Go duration. When it passes, the apply fails, and the process is killed in the guest when the agent allows it.",
+				Description: "How long the command (and `destroy_path`'s) may run, as a Go duration. When it passes, the apply fails, and the process is killed in the guest when the agent allows it. " +
+					"It bounds the command alone; `timeouts.create` (`timeouts.delete` for the destroy command), when set, bounds the whole operation: the wait for the guest agent, the command and reading its output, " +
+					"and the command is killed when that ends first. A `timeout` longer than the `timeouts` entry is refused at plan time, since the entry would always cut the command first.",
 			},
 			"ok_exit_codes": schema.ListAttribute{
 				Optional: true, Computed: true, ElementType: types.Int64Type,
@@ -156,6 +161,7 @@ func (r *guestExecResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"stderr_truncated": schema.BoolAttribute{Computed: true, Description: "True when stderr was longer than what was kept."},
 			"pid":              schema.Int64Attribute{Computed: true, Description: "PID of the command in the guest."},
 		}),
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, opCreate, opDelete)},
 	}
 }
 
@@ -177,6 +183,8 @@ func (r *guestExecResource) Create(ctx context.Context, req resource.CreateReque
 	var plan, config guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -262,8 +270,8 @@ func (r *guestExecResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 // Update only happens for attributes that do not re-run the command
-// (timeout, ok_exit_codes, destroy_*, output_limit, the domain spelled
-// otherwise): record them.
+// (timeout, ok_exit_codes, destroy_*, output_limit, timeouts, the domain
+// spelled otherwise): record them.
 func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state guestExecModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -273,13 +281,15 @@ func (r *guestExecResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	state.Timeout, state.OKExitCodes, state.OutputLimit = plan.Timeout, plan.OKExitCodes, plan.OutputLimit
 	state.DestroyPath, state.DestroyArgs = plan.DestroyPath, plan.DestroyArgs
-	state.guestRef = plan.guestRef
+	state.guestRef, state.Timeouts = plan.guestRef, plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *guestExecResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state guestExecModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() || state.DestroyPath.ValueString() == "" {
 		return
 	}
@@ -393,4 +403,33 @@ func checkOutputLimit(p path.Path, v types.Int64, diags *diag.Diagnostics) {
 func commandTimeout(v timetypes.GoDuration, diags *diag.Diagnostics) time.Duration {
 	d, _ := durationValue(v, "timeout", defaultExecTimeout, diags)
 	return d
+}
+
+// largeInputDescription says where large input goes on its way (qgaclient's
+// exec_stdin.go).
+const largeInputDescription = "Through libvirt, input over 96 KiB is written first to a file under the guest's /tmp (random name, mode 0600) that the command's shell removes before the command runs; on Windows guests use `agent_socket` for that much."
+
+// ValidateConfig refuses a command timeout that cannot be reached: the
+// timeouts entry bounds the whole operation, the command included, so a
+// longer timeout would always be cut by the entry first, with an error
+// about the entry instead of the command.
+func (r *guestExecResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m guestExecModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || m.Timeout.IsNull() || m.Timeout.IsUnknown() {
+		return
+	}
+	command, d := m.Timeout.ValueGoDuration()
+	if d.HasError() {
+		return // the type reports it
+	}
+	for _, op := range []string{opCreate, opDelete} {
+		limit, dd := timeoutOf(ctx, m.Timeouts, op)
+		if dd.HasError() || limit <= 0 || command <= limit || op == opDelete && m.DestroyPath.IsNull() {
+			continue
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("timeout"), "Command timeout longer than the operation's",
+			fmt.Sprintf("timeout is %s, longer than timeouts.%s (%s), which bounds the whole %s: the wait for the guest agent and the command. "+
+				"Make timeout at most timeouts.%s, or timeouts.%s longer.", durationText(command), op, durationText(limit), op, op, op))
+	}
 }

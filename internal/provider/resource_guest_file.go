@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,20 +39,21 @@ type guestFileResource struct{ pd *providerData }
 
 type guestFileModel struct {
 	guestRef
-	ID                types.String `tfsdk:"id"`
-	Path              types.String `tfsdk:"path"`
-	Content           types.String `tfsdk:"content"`
-	ContentBase64     types.String `tfsdk:"content_base64"`
-	Source            types.String `tfsdk:"source"`
-	ContentWO         types.String `tfsdk:"content_wo"`
-	ContentWOVersion  types.Int64  `tfsdk:"content_wo_version"`
-	Mode              types.String `tfsdk:"mode"`
-	Owner             types.String `tfsdk:"owner"`
-	Group             types.String `tfsdk:"group"`
-	CreateDirectories types.Bool   `tfsdk:"create_directories"`
-	KeepOnDestroy     types.Bool   `tfsdk:"keep_on_destroy"`
-	SHA256            types.String `tfsdk:"sha256"`
-	Size              types.Int64  `tfsdk:"size"`
+	ID                types.String   `tfsdk:"id"`
+	Path              types.String   `tfsdk:"path"`
+	Content           types.String   `tfsdk:"content"`
+	ContentBase64     types.String   `tfsdk:"content_base64"`
+	Source            types.String   `tfsdk:"source"`
+	ContentWO         types.String   `tfsdk:"content_wo"`
+	ContentWOVersion  types.Int64    `tfsdk:"content_wo_version"`
+	Mode              types.String   `tfsdk:"mode"`
+	Owner             types.String   `tfsdk:"owner"`
+	Group             types.String   `tfsdk:"group"`
+	CreateDirectories types.Bool     `tfsdk:"create_directories"`
+	KeepOnDestroy     types.Bool     `tfsdk:"keep_on_destroy"`
+	SHA256            types.String   `tfsdk:"sha256"`
+	Size              types.Int64    `tfsdk:"size"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 func newGuestFileResource() resource.Resource { return &guestFileResource{} }
@@ -71,7 +73,7 @@ func exactlyOneContent() validator.String {
 	return stringvalidator.ExactlyOneOf(paths...)
 }
 
-func (r *guestFileResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *guestFileResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		Description: "A whole file inside a guest, written through the QEMU guest agent. " +
@@ -147,6 +149,7 @@ func (r *guestFileResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Description: "Size of the content in bytes. Null with `content_wo`.",
 			},
 		}),
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, opCreate, opRead, opUpdate, opDelete)},
 	}
 }
 
@@ -234,6 +237,8 @@ func (r *guestFileResource) Create(ctx context.Context, req resource.CreateReque
 	var plan, config guestFileModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -250,6 +255,8 @@ func (r *guestFileResource) Update(ctx context.Context, req resource.UpdateReque
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -349,6 +356,8 @@ func setFileAttrs(m *guestFileModel, info *qgaclient.FileInfo) {
 func (r *guestFileResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state guestFileModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, state.Timeouts, opRead, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() || readBeforeURIKnown(ctx, r.pd, state.guestRef) {
 		return
 	}
@@ -412,6 +421,8 @@ func statByReading(ctx context.Context, c *qgaclient.Client, p string) (*qgaclie
 func (r *guestFileResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state guestFileModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() || state.KeepOnDestroy.ValueBool() {
 		return
 	}

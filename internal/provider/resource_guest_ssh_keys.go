@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -31,10 +32,11 @@ type guestSSHKeysResource struct{ pd *providerData }
 
 type guestSSHKeysModel struct {
 	guestRef
-	ID        types.String `tfsdk:"id"`
-	Username  types.String `tfsdk:"username"`
-	Keys      types.Set    `tfsdk:"keys"`
-	Exclusive types.Bool   `tfsdk:"exclusive"`
+	ID        types.String   `tfsdk:"id"`
+	Username  types.String   `tfsdk:"username"`
+	Keys      types.Set      `tfsdk:"keys"`
+	Exclusive types.Bool     `tfsdk:"exclusive"`
+	Timeouts  timeouts.Value `tfsdk:"timeouts"`
 }
 
 var sshKeyCommands = []string{"guest-ssh-get-authorized-keys", "guest-ssh-add-authorized-keys", "guest-ssh-remove-authorized-keys"}
@@ -45,7 +47,7 @@ func (r *guestSSHKeysResource) Metadata(_ context.Context, req resource.Metadata
 	resp.TypeName = req.ProviderTypeName + "_guest_ssh_keys"
 }
 
-func (r *guestSSHKeysResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *guestSSHKeysResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "SSH public keys in a guest user's `~/.ssh/authorized_keys`, set through the QEMU guest agent (no network access to the guest needed). " +
 			"Linux and other POSIX guests only: the agent has no ssh-key commands on Windows.",
@@ -74,6 +76,7 @@ func (r *guestSSHKeysResource) Schema(_ context.Context, _ resource.SchemaReques
 					"Turning it off again leaves the file's other keys in place. Destroying the resource removes the keys it listed at its last apply.",
 			},
 		}),
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, opCreate, opRead, opUpdate, opDelete)},
 	}
 }
 
@@ -138,6 +141,8 @@ func warnKeptKeys(ctx context.Context, req resource.ModifyPlanRequest, state, pl
 func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan guestSSHKeysModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -159,6 +164,8 @@ func (r *guestSSHKeysResource) Create(ctx context.Context, req resource.CreateRe
 func (r *guestSSHKeysResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state guestSSHKeysModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, state.Timeouts, opRead, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -194,6 +201,8 @@ func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRe
 	var plan, state guestSSHKeysModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -222,6 +231,8 @@ func (r *guestSSHKeysResource) Update(ctx context.Context, req resource.UpdateRe
 func (r *guestSSHKeysResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state guestSSHKeysModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -30,12 +31,13 @@ type guestUserPasswordResource struct{ pd *providerData }
 
 type guestUserPasswordModel struct {
 	guestRef
-	ID                types.String `tfsdk:"id"`
-	Username          types.String `tfsdk:"username"`
-	Password          types.String `tfsdk:"password"`
-	PasswordWO        types.String `tfsdk:"password_wo"`
-	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
-	Crypted           types.Bool   `tfsdk:"crypted"`
+	ID                types.String   `tfsdk:"id"`
+	Username          types.String   `tfsdk:"username"`
+	Password          types.String   `tfsdk:"password"`
+	PasswordWO        types.String   `tfsdk:"password_wo"`
+	PasswordWOVersion types.Int64    `tfsdk:"password_wo_version"`
+	Crypted           types.Bool     `tfsdk:"crypted"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 func newGuestUserPasswordResource() resource.Resource { return &guestUserPasswordResource{} }
@@ -44,7 +46,7 @@ func (r *guestUserPasswordResource) Metadata(_ context.Context, req resource.Met
 	resp.TypeName = req.ProviderTypeName + "_guest_user_password"
 }
 
-func (r *guestUserPasswordResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *guestUserPasswordResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	passwordValidators := []validator.String{
 		stringvalidator.LengthAtLeast(1),
 		stringvalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("password_wo")),
@@ -86,6 +88,7 @@ func (r *guestUserPasswordResource) Schema(_ context.Context, _ resource.SchemaR
 					"optionally locked with a leading `!`. Checked at plan time; 13-character DES hashes are refused, since a plain password of that length looks like one.",
 			},
 		}),
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, opCreate, opUpdate)},
 	}
 }
 
@@ -130,6 +133,8 @@ func (r *guestUserPasswordResource) Create(ctx context.Context, req resource.Cre
 	var plan, config guestUserPasswordModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -146,6 +151,8 @@ func (r *guestUserPasswordResource) Update(ctx context.Context, req resource.Upd
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, end := startOp(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer end()
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -91,12 +91,23 @@ func (c *Client) Exec(ctx context.Context, req ExecRequest) (*ExecResult, error)
 
 // ExecStart starts a command and returns its PID in the guest. Through
 // libvirt its output goes through files in the guest (exec_spool.go).
+// Large input goes through a guest file there (exec_stdin.go).
 func (c *Client) ExecStart(ctx context.Context, req ExecRequest) (int, error) {
 	about := "command " + strconv.Quote(req.Path)
-	if wrapped, job := c.spoolWrap(ctx, req); job != nil {
-		return c.startSpooled(ctx, req, wrapped, job, about)
+	req, cleanup, err := c.stageStdin(ctx, req, about)
+	if err != nil {
+		return 0, err
 	}
-	return c.execStart(ctx, req, about)
+	var pid int
+	if wrapped, job := c.spoolWrap(ctx, req); job != nil {
+		pid, err = c.startSpooled(ctx, req, wrapped, job, about)
+	} else {
+		pid, err = c.execStart(ctx, req, about)
+	}
+	if err != nil {
+		cleanup() // the command did not start: its input file would stay
+	}
+	return pid, err
 }
 
 // execStart sends req as it is; about names the command for errors.

@@ -3,8 +3,6 @@ package qgaclient
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -166,14 +164,8 @@ type spoolJob struct {
 	path           string // the program the caller asked for, for messages
 }
 
-// spoolName is a fresh name for a spool file: 128 random bits.
-func spoolName() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return "/tmp/qga-exec-" + hex.EncodeToString(b[:]), nil
-}
+// spoolName is a fresh name for a spool file.
+func spoolName() string { return "/tmp/qga-exec-" + randomName() }
 
 // spoolWrap returns the request to send and, when it wraps req, the job to
 // remember once the agent answers with a PID. Only through a transport with
@@ -187,12 +179,7 @@ func (c *Client) spoolWrap(ctx context.Context, req ExecRequest) (ExecRequest, *
 	if c.guest.noShell.Load() {
 		return req, nil
 	}
-	out, err1 := spoolName()
-	errName, err2 := spoolName()
-	if err1 != nil || err2 != nil {
-		return req, nil // cannot happen on Linux; the plain exec still works for small output
-	}
-	job := &spoolJob{stdout: out, stderr: errName, path: req.Path}
+	job := &spoolJob{stdout: spoolName(), stderr: spoolName(), path: req.Path}
 	pwd := "keep"
 	if len(req.Env) > 0 && !slices.ContainsFunc(req.Env, func(kv string) bool { return strings.HasPrefix(kv, "PWD=") }) {
 		pwd = "unset"

@@ -104,9 +104,10 @@ func CheckPutFile(req PutFileRequest) error {
 	return nil
 }
 
-// randomName is 16 random hex digits.
+// randomName is 32 random hex digits (128 bits): names in the guest's
+// shared /tmp that no other user can guess in advance.
 func randomName() string {
-	var b [8]byte
+	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails on Linux
 	return hex.EncodeToString(b[:])
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // WaitPolicy is how WaitForAgent retries: pauses that start at Initial and
-// grow by Factor up to Max, each ping bounded by PingTimeout.
+// grow by Factor up to Max, each ping bounded by PingTimeout (and by the
+// client's CallTimeout when that is shorter).
 type WaitPolicy struct {
 	Initial, Max time.Duration
 	Factor       float64
@@ -18,6 +20,11 @@ type WaitPolicy struct {
 	// enough not to hide a stopped daemon behind the whole wait.
 	DaemonDownGrace time.Duration
 }
+
+// ErrAgentWaitExpired is wrapped by WaitForAgent's error when the time ran
+// out before the agent answered: only then can a longer wait help, so
+// only then should a front end say how to raise it.
+var ErrAgentWaitExpired = errors.New("gave up waiting for the guest agent")
 
 // DefaultWait suits a guest that is booting: its agent answers seconds after
 // the domain starts (7 to 11 s on the software-emulated test bed). libvirtd
@@ -91,11 +98,14 @@ func (c *Client) connectAndPing(ctx context.Context, pingTimeout time.Duration) 
 	return c.Ping(pctx)
 }
 
-// final tells whether err is one that waiting cannot fix.
+// final tells whether err is one that waiting cannot fix: the agent
+// answered that it will not do it, or libvirt that there is no such guest
+// or agent channel, or the host refused the connection for good (bad
+// credentials, unknown host, untrusted certificate).
 func final(err error) bool {
 	switch {
 	case errors.Is(err, ErrDomainNotFound), errors.Is(err, ErrDomainNotRunning),
-		errors.Is(err, ErrAgentNotConfigured), errors.Is(err, ErrCommandDisabled):
+		errors.Is(err, ErrAgentNotConfigured), errors.Is(err, ErrCommandDisabled), errors.Is(err, ErrCommandUnsupported):
 		return true
 	case errors.Is(err, ErrConnection):
 		return connFailureOf(err).permanent()
@@ -111,9 +121,26 @@ func gaveUp(c *Client, last error, why string, attempts int) error {
 		var e *Error
 		if errors.As(last, &e) {
 			return &Error{Target: e.Target, Command: e.Command, Kind: ErrConnection, Hint: e.Hint,
-				Err: fmt.Errorf("%s (%d attempts); last error: %w", why, attempts, e.Err)}
+				Err: fmt.Errorf("%w: %s (%d attempts); last error: %w", ErrAgentWaitExpired, why, attempts, e.Err)}
 		}
 	}
 	return newError(c.t.Target(), "guest-ping", ErrAgentUnavailable,
-		fmt.Errorf("%s (%d attempts); last error: %w", why, attempts, last))
+		fmt.Errorf("%w: %s (%d attempts); last error: %w", ErrAgentWaitExpired, why, attempts, lastSeen{last}))
 }
+
+// lastSeen is the last attempt's error inside the wait's own, which
+// already names the guest and gives the hint: only the command, the kind
+// and the cause are said again.
+type lastSeen struct{ err error }
+
+func (l lastSeen) Error() string {
+	var e *Error
+	if !errors.As(l.err, &e) {
+		return l.err.Error()
+	}
+	short := *e
+	short.Target, short.Hint = "", ""
+	return strings.TrimPrefix(short.Error(), ": ")
+}
+
+func (l lastSeen) Unwrap() error { return l.err }

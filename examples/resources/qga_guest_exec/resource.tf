@@ -8,6 +8,13 @@ resource "qga_guest_exec" "hostname" {
   triggers = {
     name = "web1" # change to run it again
   }
+
+  # web1 may have just been created (e.g. by dmacvicar/libvirt) and its
+  # agent not be up yet: wait for it up to 10 minutes, the command's 2
+  # minutes included. Without the block: up to the provider's agent_timeout.
+  timeouts {
+    create = "10m"
+  }
 }
 
 # Feed a secret on stdin, and clean up on destroy. input_wo (Terraform or

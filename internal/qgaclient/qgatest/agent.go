@@ -54,6 +54,7 @@ type Agent struct {
 	calls       map[string]int
 	staleOutput []byte // written to each new client before anything else
 	silent      bool   // read commands but never answer (a hung agent)
+	notYetUp    int    // this many more clients are hung up on at once (an agent not started yet)
 }
 
 // New starts a fake agent on a socket in t's temporary directory; it stops
@@ -132,6 +133,17 @@ func (a *Agent) Misbehave(staleOutput []byte, silent bool) {
 	a.staleOutput, a.silent = staleOutput, silent
 }
 
+// NotConnectedFor makes the next n clients find no agent: each connection
+// is closed after its first command (the client's sync handshake) without
+// an answer, so the client sees the agent as not connected, as a guest
+// that is still booting leaves it, until n connections have been turned
+// away. A client's retry connects anew.
+func (a *Agent) NotConnectedFor(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notYetUp = n
+}
+
 // Calls says how many times command was called (guest-sync-delimited
 // included).
 func (a *Agent) Calls(command string) int {
@@ -153,12 +165,21 @@ func (a *Agent) serve() {
 func (a *Agent) session(conn net.Conn) {
 	defer conn.Close()
 	a.mu.Lock()
-	stale, silent := a.staleOutput, a.silent
+	stale, silent, notYetUp := a.staleOutput, a.silent, a.notYetUp > 0
+	if notYetUp {
+		a.notYetUp--
+	}
 	a.mu.Unlock()
+	r := bufio.NewReader(conn)
+	if notYetUp {
+		// Read the handshake first: closing with unread data would reset the
+		// connection, which the client rightly takes for a broken socket.
+		_, _ = readCommand(r)
+		return
+	}
 	if len(stale) > 0 {
 		_, _ = conn.Write(stale)
 	}
-	r := bufio.NewReader(conn)
 	for {
 		frame, err := readCommand(r)
 		if err != nil {

@@ -60,6 +60,9 @@ options:
     description:
       - Data fed to the command's standard input.
       - Shown in the task's result (C(invocation)) unless I(stdin_sensitive=true).
+      - Through libvirt, input over 96 KiB is written first to a file under the guest's
+        C(/tmp) (random name, mode 0600) that the command's shell removes before the command
+        runs; Windows guests need I(agent_socket) for that much.
     type: str
   stdin_add_newline:
     description:
