@@ -77,6 +77,7 @@ func (r *guestFileResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 		Description: "A whole file inside a guest, written through the QEMU guest agent. " +
 			"The write is atomic: the content goes to a new file in the same directory, which gets its mode and owner and is then renamed over the old one, " +
 			"so a reader in the guest never sees half a file and a failed write leaves the old file as it was. " +
+			"An upload cut off midway (the agent killed or restarted) fails the apply and leaves the old file whole; its temporary file (`.qga-put-*`) is removed too, unless the agent stays away longer than the write's recovery wait (about 40 s). " +
 			"Needs `guest-exec` besides `guest-file-open/write/close` (the agent has no rename, chmod or chown; RHEL's default agent blocks both: see the Preparing guests guide). " +
 			"Every directory from the file's up to / must be changeable by root only (or be sticky, like /tmp), or by one other user, as whom the file is then written; " +
 			"a directory that a group or everyone can write is refused, since another user could redirect a write made there. " +
