@@ -252,3 +252,67 @@ func runFileJob(job childJob) childResult {
 	}
 	return r
 }
+
+// peakRSSOf watches, until stop is called, the processes whose executable
+// is exe, and returns (through the pointer) the largest VmHWM seen, in kB:
+// a process's own peak, read every 20 ms while it lives.
+func peakRSSOf(exe string, peakKB *int) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+			for _, p := range procs {
+				if target, err := os.Readlink(p); err != nil || target != exe {
+					continue
+				}
+				if kb := statusKB(filepath.Join(filepath.Dir(p), "status"), "VmHWM"); kb > *peakKB {
+					*peakKB = kb
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// BenchmarkTerraformFileSource: the provider process's peak RSS while
+// `terraform apply` copies a 1 MiB and a 32 MiB source file into the guest
+// with qga_guest_file (through libvirt): flat in the file's size.
+func BenchmarkTerraformFileSource(b *testing.B) {
+	need(b, 1)
+	tf := os.Getenv("QGA_BENCH_TERRAFORM")
+	if tf == "" {
+		b.Skip("QGA_BENCH_TERRAFORM names no Terraform binary (bench/run.sh sets it)")
+	}
+	for i, size := range fileSizes {
+		local, _ := hostFile(b, size)
+		config := fmt.Sprintf(`terraform {
+  required_providers {
+    qga = { source = "qgatools/qga" }
+  }
+}
+provider "qga" {
+  uri = %q
+}
+resource "qga_guest_file" "f" {
+  domain = %q
+  path   = "/tmp/files-tf-%d"
+  source = %q
+}
+`, env.URI, env.Domains[0], size, local)
+		peak := 0
+		run := terraformWith(b, tf, config, func(provider string) func() { return peakRSSOf(provider, &peak) })
+		d, _ := run("apply", "-auto-approve")
+		applyPeak := peak
+		run("destroy", "-auto-approve")
+		record(row{key: fmt.Sprintf("10%c", 'w'+i), what: fmt.Sprintf("`terraform apply` of a %d MiB `source`: provider process peak RSS", size>>20),
+			how: "Terraform 1.5.7 + provider, libvirt", text: num(float64(applyPeak)/1024) + " MiB",
+			notes: fmt.Sprintf("apply %.1f s", d.Seconds()), goal: "< 64 MiB", met: verdict(applyPeak > 0 && applyPeak < 64<<10)})
+	}
+}

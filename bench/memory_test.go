@@ -105,8 +105,11 @@ func runMemJob(job childJob) childResult {
 	return r
 }
 
-func procStatusKB(field string) int {
-	f, err := os.Open("/proc/self/status")
+func procStatusKB(field string) int { return statusKB("/proc/self/status", field) }
+
+// statusKB reads a field in kB of a /proc/PID/status file (-1 if none).
+func statusKB(status, field string) int {
+	f, err := os.Open(status)
 	if err != nil {
 		return -1
 	}
