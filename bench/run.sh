@@ -3,7 +3,8 @@
 # on test-bed guests of its own (qga-bench-1..4; the shared qga-testbed stays
 # untouched), in one run; prints one table. Installs what the anchors need
 # (Debian's python3-libvirt and virsh), brings the guests up and takes them
-# down again. About 5 minutes on 2 cores.
+# down again. About 5 minutes on 2 cores, plus the file rows (10a-10x: 32 MiB
+# transfers; 25 minutes on a loaded machine, a few minutes on a quiet one).
 # Environment: QGA_BENCH_SCALE (multiplies the samples, default 1),
 # QGA_BENCH_BENCH (go test -bench pattern, default .), QGA_BENCH_KEEP=1 (leave
 # the guests running).
