@@ -55,7 +55,7 @@ export QGA_BENCH_TABLE="$out/table.md"
 rm -f "$QGA_BENCH_TABLE"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-if ! go test -run '^$' -bench "${QGA_BENCH_BENCH:-.}" -benchtime 1x -timeout 40m ./bench >"$out/last-run.log" 2>&1; then
+if ! go test -run '^$' -bench "${QGA_BENCH_BENCH:-.}" -benchtime 1x -timeout 75m ./bench >"$out/last-run.log" 2>&1; then
 	tail -n 30 "$out/last-run.log" >&2
 	die "benchmarks failed (log: $out/last-run.log)"
 fi
