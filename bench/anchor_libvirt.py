@@ -5,6 +5,7 @@
 #   - exec: guest-exec, then guest-exec-status at once and then after sleeping
 #     5% of the time elapsed since guest-exec answered, clamped to 0.2 ms..1 s;
 #   - put_file: guest-file-write in 64 KiB chunks (ansible's BUFSIZE);
+#   - fetch_file: guest-file-read of 64 KiB (BUFSIZE) until eof;
 #   - every agent call: libvirt_qemu.qemuAgentCommand(dom, json, 5, 0).
 # It runs as a worker: one JSON request per line on stdin, one JSON answer per
 # line on stdout, so that bench/*_test.go can interleave it with qgaclient's
@@ -114,7 +115,24 @@ def op_upload(req):
     return {"s": time.monotonic() - t0}
 
 
-OPS = {"exec": op_exec, "overshoot": op_overshoot, "ping": op_ping, "upload": op_upload}
+def op_download(req):
+    """fetch_file of the plugin: mode r, 64 KiB reads until eof, into a
+    host file."""
+    d = dom(req["domain"])
+    t0 = time.monotonic()
+    h = agent(d, "guest-file-open", {"path": req["src"], "mode": "r"})["return"]
+    read = {"handle": h, "count": BUFSIZE}
+    with open(req["file"], "wb+") as out:
+        r = agent(d, "guest-file-read", read)["return"]
+        out.write(base64.b64decode(r["buf-b64"]))
+        while not r["eof"]:
+            r = agent(d, "guest-file-read", read)["return"]
+            out.write(base64.b64decode(r["buf-b64"]))
+    agent(d, "guest-file-close", {"handle": h})
+    return {"s": time.monotonic() - t0}
+
+
+OPS = {"exec": op_exec, "overshoot": op_overshoot, "ping": op_ping, "upload": op_upload, "download": op_download}
 
 for line in sys.stdin:
     req = json.loads(line)

@@ -196,10 +196,29 @@ func verdict(ok bool) string {
 
 func ratio(ours, anchor float64) string { return num(ours/anchor) + "x" }
 
+// compareKeys orders row keys by their section number, then the rest:
+// "9g" before "10a".
+func compareKeys(a, b string) int {
+	num := func(k string) (int, string) {
+		i := 0
+		for i < len(k) && k[i] >= '0' && k[i] <= '9' {
+			i++
+		}
+		n, _ := strconv.Atoi(k[:i])
+		return n, k[i:]
+	}
+	an, ar := num(a)
+	bn, br := num(b)
+	if an != bn {
+		return an - bn
+	}
+	return strings.Compare(ar, br)
+}
+
 func renderTable() string {
 	rowsMu.Lock()
 	defer rowsMu.Unlock()
-	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.key, b.key) })
+	slices.SortStableFunc(rows, func(a, b row) int { return compareKeys(a.key, b.key) })
 	var sb strings.Builder
 	sb.WriteString("| # | measurement | through | median | spread | n | vs anchor | goal | met |\n")
 	sb.WriteString("|---|---|---|---:|---|---:|---:|---|---|\n")

@@ -26,6 +26,9 @@ type childJob struct {
 	URI, Domain, Socket string
 	Bytes               int
 	Pings               int // instead: this many pings, timed (parallel_test.go)
+	// Instead: "upload" (host file Local to guest file Guest) or
+	// "download" (Guest to Local), files_test.go.
+	FileOp, Local, Guest string
 }
 
 type childResult struct {
@@ -43,9 +46,12 @@ func runAsChild() int {
 		return 2
 	}
 	var res childResult
-	if job.Pings > 0 {
+	switch {
+	case job.Pings > 0:
 		res = runPingJob(job)
-	} else {
+	case job.FileOp != "":
+		res = runFileJob(job)
+	default:
 		res = runMemJob(job)
 	}
 	out, _ := json.Marshal(res)
@@ -53,25 +59,36 @@ func runAsChild() int {
 	return 0
 }
 
-func runMemJob(job childJob) childResult {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+// childClient opens the child's guest and waits for its agent.
+func childClient(ctx context.Context, job childJob) (*qgaclient.Client, error) {
 	t := qgaclient.Target{URI: job.URI, Domain: job.Domain, AgentSocket: job.Socket}
 	c, err := qgaclient.Open(t, qgaclient.Options{CallTimeout: 2 * time.Minute})
 	if err != nil {
-		return childResult{Err: err.Error()}
+		return nil, err
 	}
-	if err := c.WaitForAgent(ctx, time.Minute, nil); err != nil {
+	return c, c.WaitForAgent(ctx, time.Minute, nil)
+}
+
+// resetPeakRSS frees what can be freed and makes VmHWM the current RSS.
+func resetPeakRSS() error {
+	runtime.GC()
+	debug.FreeOSMemory()
+	// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+func runMemJob(job childJob) childResult {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := childClient(ctx, job)
+	if err != nil {
 		return childResult{Err: err.Error()}
 	}
 	// Warm: the connection, guest-info, the code paths.
 	if _, err := c.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/true"}); err != nil {
 		return childResult{Err: err.Error()}
 	}
-	runtime.GC()
-	debug.FreeOSMemory()
-	// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+	if err := resetPeakRSS(); err != nil {
 		return childResult{Err: err.Error()}
 	}
 	base := procStatusKB("VmRSS")
@@ -88,8 +105,11 @@ func runMemJob(job childJob) childResult {
 	return r
 }
 
-func procStatusKB(field string) int {
-	f, err := os.Open("/proc/self/status")
+func procStatusKB(field string) int { return statusKB("/proc/self/status", field) }
+
+// statusKB reads a field in kB of a /proc/PID/status file (-1 if none).
+func statusKB(status, field string) int {
+	f, err := os.Open(status)
 	if err != nil {
 		return -1
 	}

@@ -39,43 +39,63 @@ func planConfig(b *testing.B, uri, domain string) string {
 // BenchmarkTerraformPlan: `terraform plan` (refresh included) of 50 applied
 // resources on one guest, and the same plan with -refresh=false (Terraform
 // and the provider's start, no guest I/O) for reference.
-func BenchmarkTerraformPlan(b *testing.B) {
-	need(b, 1)
-	tf := os.Getenv("QGA_BENCH_TERRAFORM")
-	if tf == "" {
-		b.Skip("QGA_BENCH_TERRAFORM names no Terraform binary (bench/run.sh sets it)")
-	}
+// devTerraform builds the provider into a new directory and returns the
+// path of a CLI configuration that makes Terraform use it, and the binary.
+func devTerraform(b *testing.B) (rc, provider string) {
 	dir := b.TempDir()
 	plugins := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-qga"), ".")
+	provider = filepath.Join(plugins, "terraform-provider-qga")
+	build := exec.Command("go", "build", "-o", provider, ".")
 	build.Dir, build.Env = env.Root, append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("building the provider: %v\n%s", err, out)
 	}
-	rc := filepath.Join(dir, "dev.tfrc")
+	rc = filepath.Join(dir, "dev.tfrc")
 	if err := os.WriteFile(rc, fmt.Appendf(nil, "provider_installation {\n  dev_overrides {\n    \"registry.terraform.io/qgatools/qga\" = %q\n  }\n  direct {}\n}\n", plugins), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	work := filepath.Join(dir, "work")
+	return rc, provider
+}
+
+// terraformWith writes config to a new working directory and returns a
+// function that runs Terraform there with the provider just built (a plan
+// may exit 2); during each run, watch (when set) gets the provider's path.
+func terraformWith(b *testing.B, tf, config string, watch func(provider string) func()) func(args ...string) (time.Duration, int) {
+	rc, provider := devTerraform(b)
+	work := filepath.Join(filepath.Dir(rc), "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(planConfig(b, env.URI, env.Domains[0])), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(config), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	run := func(args ...string) (time.Duration, int) {
+	return func(args ...string) (time.Duration, int) {
 		cmd := exec.Command(tf, append(args, "-input=false", "-no-color")...)
 		cmd.Dir = work
 		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+		stop := func() {}
+		if watch != nil {
+			stop = watch(provider)
+		}
 		t0 := time.Now()
 		out, err := cmd.CombinedOutput()
 		d := time.Since(t0)
+		stop()
 		code := cmd.ProcessState.ExitCode()
 		if err != nil && (args[0] != "plan" || code != 2) {
 			b.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return d, code
 	}
+}
+
+func BenchmarkTerraformPlan(b *testing.B) {
+	need(b, 1)
+	tf := os.Getenv("QGA_BENCH_TERRAFORM")
+	if tf == "" {
+		b.Skip("QGA_BENCH_TERRAFORM names no Terraform binary (bench/run.sh sets it)")
+	}
+	run := terraformWith(b, tf, planConfig(b, env.URI, env.Domains[0]), nil)
 	apply, _ := run("apply", "-auto-approve")
 	var plans, norefresh []float64
 	vs := []variant{

@@ -3,7 +3,8 @@
 # on test-bed guests of its own (qga-bench-1..4; the shared qga-testbed stays
 # untouched), in one run; prints one table. Installs what the anchors need
 # (Debian's python3-libvirt and virsh), brings the guests up and takes them
-# down again. About 5 minutes on 2 cores.
+# down again. About 5 minutes on 2 cores, plus the file rows (10a-10x: 32 MiB
+# transfers; 25 minutes on a loaded machine, a few minutes on a quiet one).
 # Environment: QGA_BENCH_SCALE (multiplies the samples, default 1),
 # QGA_BENCH_BENCH (go test -bench pattern, default .), QGA_BENCH_KEEP=1 (leave
 # the guests running).
@@ -54,7 +55,7 @@ export QGA_BENCH_TABLE="$out/table.md"
 rm -f "$QGA_BENCH_TABLE"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-if ! go test -run '^$' -bench "${QGA_BENCH_BENCH:-.}" -benchtime 1x -timeout 40m ./bench >"$out/last-run.log" 2>&1; then
+if ! go test -run '^$' -bench "${QGA_BENCH_BENCH:-.}" -benchtime 1x -timeout 75m ./bench >"$out/last-run.log" 2>&1; then
 	tail -n 30 "$out/last-run.log" >&2
 	die "benchmarks failed (log: $out/last-run.log)"
 fi

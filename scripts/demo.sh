@@ -4,7 +4,7 @@
 # builds the provider and the Ansible collection, brings up the demo VM (the
 # test bed's guest, under its own libvirt domain qga-demo, so it never
 # disturbs the tests), then
-#   - tofu apply on examples/demo/main.tf (user alice),
+#   - tofu apply on examples/demo/main.tf (user alice, a file),
 #   - ansible-playbook examples/demo/playbook.yml (user bob),
 # and prints a summary. Idempotent: a second run changes nothing.
 # Its state, keys and logs are in $QGA_CACHE/demo; `make demo-down`
@@ -121,7 +121,7 @@ fi
 color=()
 [ -t 1 ] || color=(-no-color)
 
-step 5 "tofu apply on examples/demo/main.tf (user alice; state in $tfdir)"
+step 5 "tofu apply on examples/demo/main.tf (user alice, a file; state in $tfdir)"
 TF_VAR_uri=$uri TF_VAR_domain=$DOMAIN TF_VAR_ssh_public_key_file="$WORK/ssh/id_ed25519.pub" TF_VAR_password="$(cat "$WORK/password")" \
 	"$tofu" -chdir="$tfdir" apply -auto-approve -input=false -compact-warnings "${color[@]}" | tee "$tfdir/apply.log"
 echo "$boot" >"$tfdir/vm-boot"
@@ -210,6 +210,11 @@ for user in ("alice", "bob"):
     for k in keys[1:]:
         print(f"{'':<4}{'':<6}                  {k}")
     print(f"{'':<4}{'':<6} password hash:   {describe_hash(now['hash'][0] if now['hash'] else '')}")
+f = out["file"]
+match = "the same" if f["sha256_written"] == f["sha256_read_back"] else "DIFFERENT"
+print(f"{'':<4}file {f['path']} (qga_guest_file, mode {f['mode']}):")
+print(f"{'':<4}{'':<6} sha256 written:   {f['sha256_written']}")
+print(f"{'':<4}{'':<6} sha256 read back: {f['sha256_read_back']} ({match})")
 print()
 print("qga_guest_exec ran `uname -a; head -n 2 /etc/os-release` in the guest:")
 for l in out["exec_stdout"].rstrip("\n").split("\n"):

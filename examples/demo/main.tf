@@ -1,6 +1,7 @@
 # The demo of `make demo` (scripts/demo.sh): OpenTofu sets up user alice inside
 # the demo VM through its QEMU guest agent, with no network access to the guest
-# and no SSH: an SSH key, a password, a command, and what the guest reports.
+# and no SSH: an SSH key, a password, a command, a file, and what the guest
+# reports.
 # scripts/demo.sh applies a copy of this file with the provider it just built;
 # by hand: see examples/demo/README.md.
 terraform {
@@ -78,6 +79,24 @@ resource "qga_guest_exec" "hello" {
   triggers = { demo = "1" }
 }
 
+# A file, written atomically (a temporary file in the same directory, then a
+# rename), with the directory created if missing.
+resource "qga_guest_file" "welcome" {
+  domain             = var.domain
+  path               = "/etc/qga-demo/welcome.txt"
+  content            = "Configured by OpenTofu through the QEMU guest agent: no network, no SSH.\n"
+  mode               = "0644"
+  create_directories = true
+}
+
+# The same file read back from the guest: its sha256 is computed from what
+# the guest holds, so it matching the resource's sha256 shows the write.
+data "qga_guest_file" "welcome" {
+  domain     = var.domain
+  path       = qga_guest_file.welcome.path
+  depends_on = [qga_guest_file.welcome]
+}
+
 output "guest" {
   value = {
     pretty_name    = data.qga_guest_osinfo.guest.pretty_name
@@ -103,6 +122,15 @@ output "alice_keys" {
 
 output "alice_password_version" {
   value = qga_guest_user_password.alice.password_wo_version
+}
+
+output "file" {
+  value = {
+    path             = qga_guest_file.welcome.path
+    sha256_written   = qga_guest_file.welcome.sha256
+    sha256_read_back = data.qga_guest_file.welcome.sha256
+    mode             = data.qga_guest_file.welcome.mode
+  }
 }
 
 output "exec_stdout" {

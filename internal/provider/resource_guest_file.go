@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -79,6 +80,7 @@ func (r *guestFileResource) Schema(ctx context.Context, _ resource.SchemaRequest
 		Description: "A whole file inside a guest, written through the QEMU guest agent. " +
 			"The write is atomic: the content goes to a new file in the same directory, which gets its mode and owner and is then renamed over the old one, " +
 			"so a reader in the guest never sees half a file and a failed write leaves the old file as it was. " +
+			"An upload cut off midway (the agent killed or restarted) fails the apply and leaves the old file whole; its temporary file (`.qga-put-*`) is removed too, unless the agent stays away longer than the write's recovery wait (about 40 s). " +
 			"Needs `guest-exec` besides `guest-file-open/write/close` (the agent has no rename, chmod or chown; RHEL's default agent blocks both: see the Preparing guests guide). " +
 			"Every directory from the file's up to / must be changeable by root only (or be sticky, like /tmp), or by one other user, as whom the file is then written; " +
 			"a directory that a group or everyone can write is refused, since another user could redirect a write made there. " +
@@ -103,7 +105,8 @@ func (r *guestFileResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"source": schema.StringAttribute{
 				Optional: true, Description: "Path of a file on the machine that runs Terraform whose content to copy (for large files). " +
-					"Its sha256 is taken at plan time, so a changed source file is copied again.",
+					"It is streamed to the guest, so the provider's memory does not grow with its size. " +
+					"Its sha256 is taken at plan time, so a changed source file is copied again; a file that changes between plan and apply fails the apply.",
 				Validators: []validator.String{exactlyOneContent()},
 			},
 			"content_wo": schema.StringAttribute{
@@ -158,16 +161,19 @@ func (r *guestFileResource) Configure(_ context.Context, req resource.ConfigureR
 }
 
 // wanted is the content the configuration asks for: its bytes (nil for
-// content_wo, which only the apply sees), hash and size.
+// content_wo at plan time, which only the apply sees, and for a source
+// file, which is streamed from source instead), hash and size.
 type wanted struct {
 	data    []byte
+	source  string
 	sha256  types.String
 	size    types.Int64
 	unknown bool
 }
 
 // contentOf reads what the plan (or, for content_wo, the configuration)
-// asks for. At plan time the write-only content is not read.
+// asks for. At plan time the write-only content is not read. A source file
+// is hashed a block at a time and not kept: a large file costs no memory.
 func contentOf(plan, config guestFileModel, diags *diag.Diagnostics) wanted {
 	var w wanted
 	switch {
@@ -184,13 +190,14 @@ func contentOf(plan, config guestFileModel, diags *diag.Diagnostics) wanted {
 		}
 		w.data = b
 	case !plan.Source.IsNull():
-		src := plan.Source.ValueString()
-		b, err := os.ReadFile(src)
+		w.source = plan.Source.ValueString()
+		sum, size, err := hashFile(w.source)
 		if err != nil {
-			diags.AddAttributeError(path.Root("source"), "Cannot read the source file", fmt.Sprintf("source %q: %v", src, err))
+			diags.AddAttributeError(path.Root("source"), "Cannot read the source file", fmt.Sprintf("source %q: %v", w.source, err))
 			return w
 		}
-		w.data = b
+		w.sha256, w.size = types.StringValue(sum), types.Int64Value(size)
+		return w
 	default:
 		if !config.ContentWO.IsNull() {
 			w.data = []byte(config.ContentWO.ValueString())
@@ -201,6 +208,22 @@ func contentOf(plan, config guestFileModel, diags *diag.Diagnostics) wanted {
 	sum := sha256.Sum256(w.data)
 	w.sha256, w.size = types.StringValue(hex.EncodeToString(sum[:])), types.Int64Value(int64(len(w.data)))
 	return w
+}
+
+// hashFile is the sha256 (hex) and size of a host file, read a block at a
+// time.
+func hashFile(name string) (string, int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() { _ = f.Close() }() // read only
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // ModifyPlan sets the sha256 and size the file will have, so a changed
@@ -294,7 +317,11 @@ func sameAttr(plan, state types.String) bool { return plan.IsUnknown() || plan.E
 
 // write puts the file and records what the guest now has in plan.
 func (r *guestFileResource) write(ctx context.Context, plan *guestFileModel, config guestFileModel, diags *diag.Diagnostics) bool {
-	w := contentOf(*plan, config, diags)
+	// A source file is hashed while it is copied, not read twice.
+	w := wanted{source: knownString(plan.Source)}
+	if w.source == "" {
+		w = contentOf(*plan, config, diags)
+	}
 	if diags.HasError() {
 		return false
 	}
@@ -312,9 +339,29 @@ func (r *guestFileResource) write(ctx context.Context, plan *guestFileModel, con
 	if c == nil {
 		return false
 	}
-	if _, err := c.PutFile(ctx, req); err != nil {
+	if w.source != "" {
+		// Streamed from the file: the provider's memory stays flat in its size.
+		f, err := os.Open(w.source)
+		if err != nil {
+			diags.AddAttributeError(path.Root("source"), "Cannot read the source file", fmt.Sprintf("source %q: %v", w.source, err))
+			return false
+		}
+		defer func() { _ = f.Close() }() // read only
+		req.Source = f
+	}
+	res, err := c.PutFile(ctx, req)
+	if err != nil {
 		agentError(diags, "writing "+strconv.Quote(p), err)
 		return false
+	}
+	if w.source != "" {
+		if planned := knownString(plan.SHA256); planned != "" && planned != res.SHA256 {
+			diags.AddAttributeError(path.Root("source"), "The source file changed after the plan",
+				fmt.Sprintf("source %q had sha256 %s at plan time, but what was copied to %s in the guest has sha256 %s (%d bytes): "+
+					"run the plan and apply again once the file stays the same.", w.source, planned, strconv.Quote(p), res.SHA256, res.Size))
+			return false
+		}
+		w.sha256, w.size = types.StringValue(res.SHA256), types.Int64Value(res.Size)
 	}
 	info, err := c.StatFile(ctx, p, false)
 	if err != nil {
@@ -403,9 +450,11 @@ func (r *guestFileResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 // statByReading is StatFile for a guest that blocks guest-exec: the
-// content read back and hashed here; no mode or owner.
+// content read back and hashed here a chunk at a time (nothing of it is
+// kept); no mode or owner.
 func statByReading(ctx context.Context, c *qgaclient.Client, p string) (*qgaclient.FileInfo, error) {
-	data, err := c.ReadFile(ctx, p)
+	h := sha256.New()
+	n, err := c.ReadFileTo(ctx, p, h)
 	var ae *qgaclient.AgentError
 	if errors.As(err, &ae) && strings.Contains(ae.Desc, "No such file") {
 		return &qgaclient.FileInfo{}, nil
@@ -413,8 +462,7 @@ func statByReading(ctx context.Context, c *qgaclient.Client, p string) (*qgaclie
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	return &qgaclient.FileInfo{Exists: true, Type: "regular file", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+	return &qgaclient.FileInfo{Exists: true, Type: "regular file", Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // Delete removes the file, unless keep_on_destroy says to leave it.

@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +122,49 @@ func TestUnitGuestFile(t *testing.T) {
 				ResourceName: res, ImportState: true, ImportStateId: a.Socket() + ":" + p,
 				ImportStateVerify: true, ImportStateVerifyIgnore: []string{"content", "create_directories"},
 			},
+		},
+	})
+}
+
+// TestUnitGuestFileSource: a source file of several write chunks is
+// streamed to the guest whole, with its sha256 and size; a changed source
+// is copied again.
+func TestUnitGuestFileSource(t *testing.T) {
+	a := qgatest.New(t)
+	g := &fakeFileGuest{a: a, modes: map[string]string{}}
+	a.SetExec(g.exec)
+	const p = "/srv/big.bin"
+	src := filepath.Join(t.TempDir(), "big.bin")
+	data := make([]byte, 5<<20+123)
+	_, _ = rand.Read(data)
+	config := unitConfig(a, `resource "qga_guest_file" "test" {
+  agent_socket = %[1]q
+  path         = "`+p+`"
+  source       = "`+src+`"
+}`)
+	put := func(b []byte) func() {
+		return func() {
+			if err := os.WriteFile(src, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(want []byte) resource.TestCheckFunc {
+		return resource.ComposeTestCheckFunc(
+			func(*terraform.State) error {
+				if got, _ := a.File(p); !bytes.Equal(got, want) {
+					return fmt.Errorf("the guest has %d bytes, not the source's %d", len(got), len(want))
+				}
+				return nil
+			},
+			resource.TestCheckResourceAttr("qga_guest_file.test", "sha256", sha256Hex(string(want))),
+			resource.TestCheckResourceAttr("qga_guest_file.test", "size", strconv.Itoa(len(want))))
+	}
+	changed := append([]byte{}, data[:len(data)-1]...)
+	unitTest(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{PreConfig: put(data), Config: config, Check: check(data)},
+			{PreConfig: put(changed), Config: config, Check: check(changed)},
 		},
 	})
 }

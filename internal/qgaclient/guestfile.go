@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"strconv"
@@ -44,6 +45,10 @@ const DefaultFileMode = 0o644
 type PutFileRequest struct {
 	Path    string // absolute
 	Content []byte
+	// Source, when set, gives the content instead of Content: it is read
+	// until EOF and streamed to the guest a chunk at a time (WriteFileFrom),
+	// so the host holds one buffer whatever the file's size.
+	Source io.Reader
 	// Mode, when set, is the file's mode; else an existing file keeps its
 	// own and a new one gets DefaultFileMode.
 	Mode *uint32
@@ -58,7 +63,8 @@ type PutFileRequest struct {
 
 // PutFileResult says what PutFile did.
 type PutFileResult struct {
-	SHA256  string // of the content
+	SHA256  string // of the content (for a Source, of what was read from it)
+	Size    int64  // of the content
 	Created bool   // there was no file before
 	// AsUser is the uid the names were changed as, when the directory is
 	// another user's (-1: as root).
@@ -268,11 +274,12 @@ func refusal(dir, why string) error {
 		"make it writable by its owner only, or put the file elsewhere", ErrUnsafeDirectory, dir, why)
 }
 
-// PutFile replaces the file at req.Path with req.Content, atomically: the
-// content goes to a new file in the same directory, which gets its mode and
-// owner and is then renamed over the old one, so a reader in the guest sees
-// the old file or the new one, never part of one, and a failure leaves the
-// old file as it was (and no temporary file).
+// PutFile replaces the file at req.Path with req.Content (or what
+// req.Source yields), atomically: the content goes to a new file in the
+// same directory, which gets its mode and owner and is then renamed over
+// the old one, so a reader in the guest sees the old file or the new one,
+// never part of one, and a failure leaves the old file as it was (and no
+// temporary file, unless the agent died and cannot remove it).
 func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResult, error) {
 	if err := CheckPutFile(req); err != nil {
 		return nil, newError(c.t.Target(), "guest-file-write", nil, err)
@@ -313,8 +320,7 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 	case pl.target == "file":
 		mode = pl.mode
 	}
-	sum := sha256.Sum256(req.Content)
-	res := &PutFileResult{SHA256: hex.EncodeToString(sum[:]), Created: pl.target == "absent", AsUser: -1}
+	res := &PutFileResult{Created: pl.target == "absent", AsUser: -1}
 	tmp := path.Join(dir, ".qga-put-"+randomName())
 	modeArg := fmt.Sprintf("%04o", mode)
 	if pl.asRoot {
@@ -329,7 +335,7 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 		}
 		// The agent creates tmp itself (O_EXCL: its name is new and
 		// unguessable) in a directory only root can change.
-		if err := c.WriteFile(ctx, tmp, req.Content); err != nil {
+		if err := c.putContent(ctx, tmp, req, res); err != nil {
 			c.removeQuietly(ctx, tmp)
 			return nil, err
 		}
@@ -356,7 +362,7 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 	if group == "" && pl.target == "file" {
 		group = strconv.Itoa(pl.fileGID)
 	}
-	if err := c.WriteFile(ctx, staging+"/f", req.Content); err != nil {
+	if err := c.putContent(ctx, staging+"/f", req, res); err != nil {
 		c.removeQuietly(ctx, staging)
 		return nil, err
 	}
@@ -365,6 +371,27 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 		return nil, err
 	}
 	return res, nil
+}
+
+// putContent writes the request's content to tmp, a new file of ours, and
+// records its sha256 and size in res. A Source is streamed and hashed on
+// the way. A failure says that the file itself was not touched: the caller
+// removes tmp, and the rename never happens.
+func (c *Client) putContent(ctx context.Context, tmp string, req PutFileRequest, res *PutFileResult) error {
+	h := sha256.New()
+	var err error
+	if req.Source != nil {
+		res.Size, err = c.WriteFileFrom(ctx, tmp, io.TeeReader(req.Source, h))
+	} else {
+		h.Write(req.Content)
+		res.Size = int64(len(req.Content))
+		err = c.WriteFile(ctx, tmp, req.Content)
+	}
+	if err != nil {
+		return fmt.Errorf("the upload broke off before the new content was complete; %q is left as it was (the content goes to a temporary file first): %w", req.Path, err)
+	}
+	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return nil
 }
 
 // isUser says whether name is the account of uid in the guest.
