@@ -6,8 +6,9 @@
 # community.libvirt.libvirt_qemu (Debian's `ansible` package, with
 # python3-libvirt), on the same running guest with python3 and sudo, e.g.
 #   QGA_TESTBED_DOMAIN=qga-ansible QGA_TESTBED_VARIANT=python bash testbed/up.sh
-# Prints the whole playbook's time and the 16 MiB transfers' for each.
-# Not part of `make bench` yet (it needs the python variant of the guest).
+# Prints the whole playbook's time and the 16 MiB transfers' for each, and
+# how many times faster ours is (the anchor's time over ours). bench/run.sh
+# (`make bench`) runs it on a guest of its own, qga-bench-ansible.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../scripts/lib.sh
@@ -26,16 +27,20 @@ vars="ansible_python_interpreter=/usr/bin/python3"
 printf '%s ansible_connection=qgatools.qga.qga ansible_qga_uri=qemu:///system %s\n' "$domain" "$vars" >"$work/ours.ini"
 printf '%s ansible_connection=community.libvirt.libvirt_qemu ansible_libvirt_uri=qemu:///system %s\n' "$domain" "$vars" >"$work/anchor.ini"
 
-printf '| connection | whole playbook (s) | 16 MiB to the guest (s) | 16 MiB back (s) |\n|---|---|---|---|\n'
+declare -A took to back
 for which in ours anchor; do
 	start=$(date +%s.%N)
 	out=$(ansible-playbook -i "$work/$which.ini" -e "run_id=bench$which$$ conn_user=benchuser big_local=$work/big.bin big_sha256=$sum fetch_dir=$work/fetched-$which" \
 		"$root/cmd/qga-module/testdata/connection/playbook.yml" 2>&1) || die "$which: the playbook failed: $(tail -n 40 <<<"$out")"
-	took=$(echo "$(date +%s.%N) - $start" | bc)
-	to=$(sed -n 's/^16 MiB to the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
-	back=$(sed -n 's/^16 MiB back from the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
+	took[$which]=$(echo "$(date +%s.%N) - $start" | bc)
+	to[$which]=$(sed -n 's/^16 MiB to the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
+	back[$which]=$(sed -n 's/^16 MiB back from the guest -* \([0-9.]*\)s$/\1/p' <<<"$out")
+	[ -n "${to[$which]}" ] && [ -n "${back[$which]}" ] || die "$which: no time for the 16 MiB tasks in the playbook's output"
 	cmp -s "$work/big.bin" "$work/fetched-$which/big.bin" || die "$which: the 16 MiB file came back different"
-	name=qgatools.qga.qga
-	[ "$which" = anchor ] && name=community.libvirt.libvirt_qemu
-	printf '| %s | %.1f | %s | %s |\n' "$name" "$took" "$to" "$back"
 done
+ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
+printf '| connection | whole playbook (s) | 16 MiB to the guest (s) | 16 MiB back (s) |\n|---|---|---|---|\n'
+printf '| qgatools.qga.qga | %.1f | %s | %s |\n' "${took[ours]}" "${to[ours]}" "${back[ours]}"
+printf '| community.libvirt.libvirt_qemu (anchor) | %.1f | %s | %s |\n' "${took[anchor]}" "${to[anchor]}" "${back[anchor]}"
+printf '| ours, times faster (anchor / ours) | %sx | %sx | %sx |\n' "$(ratio "${took[anchor]}" "${took[ours]}")" \
+	"$(ratio "${to[anchor]}" "${to[ours]}")" "$(ratio "${back[anchor]}" "${back[ours]}")"

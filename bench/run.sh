@@ -3,11 +3,14 @@
 # on test-bed guests of its own (qga-bench-1..4; the shared qga-testbed stays
 # untouched), in one run; prints one table. Installs what the anchors need
 # (Debian's python3-libvirt and virsh), brings the guests up and takes them
-# down again. About 5 minutes on 2 cores, plus the file rows (10a-10x: 32 MiB
-# transfers; 25 minutes on a loaded machine, a few minutes on a quiet one).
+# down again. Then the Ansible connection plugin against its anchor
+# (bench/ansible-connection.sh) on a guest with Python, qga-bench-ansible,
+# started once the other guests are down. About 5 minutes on 2 cores, plus
+# the file rows (10a-10x: 32 MiB transfers; 25 minutes on a loaded machine, a
+# few minutes on a quiet one) and 10 to 15 for the Ansible comparison.
 # Environment: QGA_BENCH_SCALE (multiplies the samples, default 1),
 # QGA_BENCH_BENCH (go test -bench pattern, default .), QGA_BENCH_KEEP=1 (leave
-# the guests running).
+# the guests running), QGA_BENCH_ANSIBLE=0 (skip the Ansible comparison).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,11 +23,12 @@ tf=$(bash scripts/install-tf.sh terraform)
 out="$QGA_CACHE/bench"
 mkdir -p "$out"
 domains=(qga-bench-1 qga-bench-2 qga-bench-3 qga-bench-4)
+ansible_domain=qga-bench-ansible
 down() {
 	[ "${QGA_BENCH_KEEP:-}" = 1 ] && return 0
-	for d in "${domains[@]}"; do QGA_TESTBED_DOMAIN=$d bash testbed/down.sh >/dev/null 2>&1 || true; done
+	for d in "$@"; do QGA_TESTBED_DOMAIN=$d bash testbed/down.sh >/dev/null 2>&1 || true; done
 }
-trap down EXIT
+trap 'down "${domains[@]}" "$ansible_domain"' EXIT
 
 # The first guest alone (it may build the image and start libvirtd), then
 # the other three side by side.
@@ -58,6 +62,20 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 if ! go test -run '^$' -bench "${QGA_BENCH_BENCH:-.}" -benchtime 1x -timeout 75m ./bench >"$out/last-run.log" 2>&1; then
 	tail -n 30 "$out/last-run.log" >&2
 	die "benchmarks failed (log: $out/last-run.log)"
+fi
+if [ "${QGA_BENCH_ANSIBLE:-1}" != 0 ]; then
+	# Alone on the machine: the other guests would take its CPU.
+	down "${domains[@]}"
+	log "the Ansible connection plugin against its anchor, on $ansible_domain"
+	QGA_TESTBED_DOMAIN=$ansible_domain QGA_TESTBED_VARIANT=python bash testbed/up.sh >/dev/null 2>"$out/up-ansible.log" ||
+		{ cat "$out/up-ansible.log" >&2; die "could not start $ansible_domain"; }
+	{
+		echo
+		echo "Ansible: the connection plugin's test playbook (20 tasks, 16 MiB each way) through each connection plugin, on $ansible_domain (Python variant):"
+		echo
+		bash bench/ansible-connection.sh "$ansible_domain"
+	} >"$out/ansible.md" 2>"$out/ansible.log" || { cat "$out/ansible.log" >&2; die "the Ansible comparison failed (log: $out/ansible.log)"; }
+	cat "$out/ansible.md" >>"$QGA_BENCH_TABLE"
 fi
 {
 	echo "Run $started; load average before: $load"
