@@ -2,7 +2,6 @@ package connhelper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,16 +114,10 @@ func (s *session) exec(ctx context.Context, req Request) Response {
 	if err := s.client.Require(ctx, execCommands...); err != nil {
 		return failure(err)
 	}
-	er, cleanup, err := withStdin(ctx, s.client, er)
-	if err != nil {
-		return failure(err)
-	}
+	// Input too large for one guest-exec through libvirt (a pipelined
+	// module) goes through a guest file: qgaclient's ExecStart does it.
 	res, err := s.client.Run(ctx, er, seconds(req.Timeout, defaultExecTimeout))
 	if err != nil {
-		var stopped *qgaclient.StoppedError
-		if !errors.As(err, &stopped) {
-			cleanup() // the command may not have started, and its input file would stay
-		}
 		return failure(err)
 	}
 	rc := res.ExitCode
