@@ -180,9 +180,12 @@ def describe_hash(h):
     m = re.match(r"^\$([^$]+)\$", h)
     return f"{h[:24]}... ({methods.get(m.group(1), 'crypt') if m else 'crypt'})"
 
-guest_now = {}
+guest_now, ansible_file = {}, None
 for l in json.load(open(f"{work}/readback.json")):
     kind, user, value = (l.split(" ", 2) + ["", ""])[:3]
+    if kind == "file":  # "file PATH WRITTEN READ_BACK", from guest_copy and guest_fetch
+        ansible_file = l.split(" ")[1:4]
+        continue
     guest_now.setdefault(user, {"key": [], "hash": []})[kind].append(value)
 
 w = 13
@@ -215,6 +218,11 @@ match = "the same" if f["sha256_written"] == f["sha256_read_back"] else "DIFFERE
 print(f"{'':<4}file {f['path']} (qga_guest_file, mode {f['mode']}):")
 print(f"{'':<4}{'':<6} sha256 written:   {f['sha256_written']}")
 print(f"{'':<4}{'':<6} sha256 read back: {f['sha256_read_back']} ({match})")
+if ansible_file:
+    path, written, back = ansible_file
+    print(f"{'':<4}file {path} (guest_copy, read back with guest_fetch):")
+    print(f"{'':<4}{'':<6} sha256 written:   {written}")
+    print(f"{'':<4}{'':<6} sha256 read back: {back} ({'the same' if written == back else 'DIFFERENT'})")
 print()
 print("qga_guest_exec ran `uname -a; head -n 2 /etc/os-release` in the guest:")
 for l in out["exec_stdout"].rstrip("\n").split("\n"):

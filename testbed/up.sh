@@ -30,7 +30,8 @@ start_libvirtd() {
 	libvirt_up
 }
 
-apt_install qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients python3
+# procps: pgrep here, kill in the fault tests (a minimal Debian lacks it).
+apt_install qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients python3 procps
 guest=$("$TESTBED_DIR/build-guest.sh")
 
 # No systemd here: start the daemons by hand. virtlogd first, or a domain
