@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -97,6 +99,7 @@ func TestGuestDeleteGoneDomain(t *testing.T) {
 	}{
 		"ssh_keys": {&guestSSHKeysResource{pd: pd}, &guestSSHKeysModel{
 			guestRef: gone, ID: types.StringValue("qga-never-defined/root"), Username: types.StringValue("root"), Keys: keys, Exclusive: types.BoolValue(false),
+			Timeouts: nullTimeouts(opCreate, opRead, opUpdate, opDelete),
 		}},
 		"exec": {&guestExecResource{pd: pd}, execModelWithDestroy(gone)},
 	} {
@@ -145,7 +148,18 @@ func execModelWithDestroy(g guestRef) *guestExecModel {
 		Timeout: timetypes.NewGoDurationValueFromStringMust("1m"), OKExitCodes: types.ListNull(types.Int64Type), Triggers: types.MapNull(types.StringType),
 		DestroyPath: types.StringValue("/bin/true"), DestroyArgs: types.ListNull(types.StringType), OutputLimit: types.Int64Value(100),
 		ExitCode: types.Int64Value(0), Stdout: null, Stderr: null, StdoutTruncated: types.BoolNull(), StderrTruncated: types.BoolNull(), PID: types.Int64Value(1),
+		Timeouts: nullTimeouts(opCreate, opDelete),
 	}
+}
+
+// nullTimeouts is an unset timeouts block with entries for ops, as a state
+// without the block holds it.
+func nullTimeouts(ops ...string) timeouts.Value {
+	attrTypes := map[string]attr.Type{}
+	for _, op := range ops {
+		attrTypes[op] = types.StringType
+	}
+	return timeouts.Value{Object: types.ObjectNull(attrTypes)}
 }
 
 // trapDefaultURI points LIBVIRT_DEFAULT_URI at a socket that only counts
