@@ -55,11 +55,14 @@ func TestRunKillsProcessTree(t *testing.T) {
 			cases := []struct {
 				name   string
 				script string // $1 is the unique sleep argument
-				want   int    // processes killed; 0: at least 5
+				want   int    // processes killed; 0: at least 3 (the shell and two of its children)
 			}{
 				{"children", `sleep "$1" & sleep "$1" & wait`, 3},
 				{"grandchildren", `sh -c 'sleep "$1" & sleep "$1" & wait' sh "$1" & wait`, 4},
 				// Forks all the time: the stop-then-scan must catch every one.
+				// How many it forked in 2 s depends on the load (3 on a
+				// loaded CI machine, 10 when idle); that none is left alive
+				// is what counts, so the count only shows it forked again.
 				{"forking", `while :; do sleep "$1" & sleep 0.2; done`, 0},
 			}
 			for i, cc := range cases {
@@ -73,7 +76,7 @@ func TestRunKillsProcessTree(t *testing.T) {
 						t.Fatalf("err = %v, want a *StoppedError for the timeout", err)
 					}
 					k := stopped.Kill
-					if k.Scope != qgaclient.KilledTree || cc.want > 0 && len(k.Killed) != cc.want || cc.want == 0 && len(k.Killed) < 5 || len(k.Alive) > 0 {
+					if k.Scope != qgaclient.KilledTree || cc.want > 0 && len(k.Killed) != cc.want || cc.want == 0 && len(k.Killed) < 3 || len(k.Alive) > 0 {
 						t.Fatalf("kill report %+v, want %d processes killed: %v", k, cc.want, err)
 					}
 					if want := fmt.Sprintf("killed %d processes", len(k.Killed)); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "timeout of 2s") {
