@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -60,6 +61,13 @@ var guestCopyModule = &ansible.Module{
 type copyJob struct {
 	put    qgaclient.PutFileRequest
 	secret bool // the content came from the no_log content option
+	// src is the local file whose content goes to the guest, streamed
+	// (put.Content is then empty): "" with content.
+	src string
+	// sum and size are the content's sha256 (hex) and length; for src,
+	// as hashed when the task started (the upload must match them).
+	sum  string
+	size int64
 	// srcName is src's file name: when dest is a directory in the guest,
 	// the file goes into it under that name. "" with content.
 	srcName string
@@ -74,12 +82,13 @@ func newCopyJob(args copyArgs) (*copyJob, error) {
 	}
 	if args.Content != nil {
 		job.put.Content = []byte(*args.Content)
+		job.sum, job.size = sha256Hex(job.put.Content), int64(len(job.put.Content))
 	} else {
-		data, err := readLocalFile("src", args.Src, maxTransferSize)
+		sum, size, err := hashLocalFile("src", args.Src)
 		if err != nil {
 			return nil, err
 		}
-		job.put.Content = data
+		job.src, job.sum, job.size = args.Src, sum, size
 	}
 	dest := args.Dest
 	if strings.HasSuffix(dest, "/") && dest != "/" {
@@ -136,8 +145,8 @@ func runGuestCopy(ctx context.Context, req *ansible.Request) (ansible.Result, er
 	if len(changes) == 0 {
 		return withFacts(res, before), nil
 	}
-	res["checksum"] = sha256Hex(job.put.Content)
-	res["size"] = len(job.put.Content)
+	res["checksum"] = job.sum
+	res["size"] = job.size
 	if req.CheckMode {
 		res["msg"] = "would change: " + strings.Join(changes, ", ")
 		return res, nil
@@ -153,26 +162,47 @@ func runGuestCopy(ctx context.Context, req *ansible.Request) (ansible.Result, er
 		}
 		res["backup_file"] = backup
 	}
-	cctx, cancel := g.transfer(ctx, int64(len(job.put.Content)))
-	_, err = g.client.PutFile(cctx, job.put)
-	cancel()
-	if err != nil {
-		return res, fmt.Errorf("writing the file: %w", err)
+	if err := job.upload(ctx, g); err != nil {
+		return res, err
 	}
 	res["msg"] = "changed: " + strings.Join(changes, ", ")
 
 	// The result is what the guest has now, read back, not what was asked.
-	cctx, cancel = g.call(ctx)
+	cctx, cancel := g.call(ctx)
 	after, err := g.client.StatFile(cctx, job.put.Path, true)
 	cancel()
 	if err != nil {
 		return res, fmt.Errorf("reading the file's attributes back: %w", err)
 	}
 	withFacts(res, after)
-	if after.SHA256 != sha256Hex(job.put.Content) {
-		return res, fmt.Errorf("the guest's file has sha256 %s after the write, not %s: something else changed it meanwhile", after.SHA256, sha256Hex(job.put.Content))
+	if after.SHA256 != job.sum {
+		return res, fmt.Errorf("the guest's file has sha256 %s after the write, not %s: something else changed it meanwhile", after.SHA256, job.sum)
 	}
 	return res, nil
+}
+
+// upload writes the file: content from memory, src streamed from its file
+// (the module's memory stays flat in the file's size), refused before the
+// rename when src no longer has the sha256 it had when the task started.
+func (job *copyJob) upload(ctx context.Context, g *guest) error {
+	put := job.put
+	if job.src != "" {
+		f, err := os.Open(job.src)
+		if err != nil {
+			return fmt.Errorf("src: %w (the path is on the machine the module runs on)", err)
+		}
+		defer func() { _ = f.Close() }() // read only
+		put.Source, put.ExpectSHA256 = f, job.sum
+	}
+	cctx, cancel := g.transfer(ctx, job.size)
+	defer cancel()
+	if _, err := g.client.PutFile(cctx, put); err != nil {
+		if errors.Is(err, qgaclient.ErrContentChanged) {
+			return fmt.Errorf("src %q changed while the task ran: %w; run it again once the file stays the same", job.src, err)
+		}
+		return fmt.Errorf("writing the file: %w", err)
+	}
+	return nil
 }
 
 // statDest looks at dest in the guest. When dest is a directory and the
@@ -213,7 +243,7 @@ func (job *copyJob) changes(before *qgaclient.FileInfo) []string {
 		return []string{"the symbolic link replaced by a file (its target is left alone)"}
 	}
 	var out []string
-	if before.SHA256 != sha256Hex(p.Content) {
+	if before.SHA256 != job.sum {
 		out = append(out, "content")
 	}
 	if p.Mode != nil && *p.Mode != before.Mode {

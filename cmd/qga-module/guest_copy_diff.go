@@ -25,7 +25,7 @@ func (job *copyJob) diff(ctx context.Context, g *guest, before *qgaclient.FileIn
 	case !contentChanges:
 	case job.secret:
 		out = append(out, map[string]any{"prepared": fmt.Sprintf("content of %s not shown: it comes from content, which is no_log (sha256 %s -> %s)\n",
-			header, orNone(before.SHA256), sha256Hex(job.put.Content))})
+			header, orNone(before.SHA256), job.sum)})
 	default:
 		out = append(out, job.contentDiff(ctx, g, before))
 	}
@@ -37,11 +37,22 @@ func (job *copyJob) diff(ctx context.Context, g *guest, before *qgaclient.FileIn
 
 func (job *copyJob) contentDiff(ctx context.Context, g *guest, before *qgaclient.FileInfo) map[string]any {
 	d := map[string]any{"before_header": job.put.Path, "after_header": job.put.Path}
-	after, ok := diffText(job.put.Content)
+	after, ok := "", false
 	switch {
-	case len(job.put.Content) > maxDiffSize:
+	case job.size > maxDiffSize:
 		d["src_larger"] = maxDiffSize
-	case !ok:
+	case job.src != "":
+		// Small enough to show: read from src now (it is streamed otherwise).
+		data, err := readLocalFile("src", job.src, maxDiffSize)
+		if err != nil {
+			d["prepared"] = fmt.Sprintf("diff skipped: %v\n", err)
+			return d
+		}
+		after, ok = diffText(data)
+	default:
+		after, ok = diffText(job.put.Content)
+	}
+	if !ok && job.size <= maxDiffSize {
 		d["src_binary"] = 1
 	}
 	old := ""

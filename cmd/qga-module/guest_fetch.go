@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"strings"
@@ -111,14 +114,27 @@ func runGuestFetch(ctx context.Context, req *ansible.Request) (ansible.Result, e
 		res["msg"] = "would write " + local
 		return res, nil
 	}
-	data, err := readVerified(ctx, g, real, info)
-	if err != nil {
-		return res, err
-	}
-	if err := writeLocalFile(local, data, info.SHA256); err != nil {
-		return res, err
-	}
-	return res, nil
+	// Streamed to the new local file, hashed on the way: the module's
+	// memory stays flat in the file's size.
+	err = writeLocalFile(local, info.SHA256, func(w io.Writer) error {
+		cctx, cancel := g.transfer(ctx, info.Size)
+		defer cancel()
+		h := sha256.New()
+		if _, err := g.client.ReadFileTo(cctx, real, io.MultiWriter(w, h)); err != nil {
+			return fmt.Errorf("reading the file: %w", err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != info.SHA256 {
+			return changedWhileRead(real, got, info.SHA256)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// changedWhileRead: the bytes read are not what the guest hashed just
+// before.
+func changedWhileRead(p, got, want string) error {
+	return fmt.Errorf("src %q read with sha256 %s, but the guest hashed it as %s just before: it changed while it was read; run again", p, got, want)
 }
 
 // fetchDestPath is where the file goes, as ansible.builtin.fetch decides:
@@ -143,7 +159,7 @@ func fetchDestPath(args fetchArgs) (string, error) {
 }
 
 // statFetchSource looks at src in the guest, following a symbolic link as
-// reading it would; only a regular file within maxTransferSize is read
+// reading it would; only a regular file is read
 // (reading a FIFO or a device would hang or never end).
 func statFetchSource(ctx context.Context, g *guest, src string) (*qgaclient.FileInfo, string, error) {
 	real := src
@@ -166,8 +182,6 @@ func statFetchSource(ctx context.Context, g *guest, src string) (*qgaclient.File
 			continue
 		case !info.Regular():
 			return nil, "", fmt.Errorf("src %q is a %s in the guest: guest_fetch reads regular files only", real, info.Type)
-		case info.Size > maxTransferSize:
-			return nil, "", fmt.Errorf("src %q holds %d bytes, more than the %d guest_fetch moves", real, info.Size, maxTransferSize)
 		}
 		return info, real, nil
 	}
@@ -184,7 +198,7 @@ func readVerified(ctx context.Context, g *guest, p string, info *qgaclient.FileI
 		return nil, fmt.Errorf("reading the file: %w", err)
 	}
 	if got := sha256Hex(data); got != info.SHA256 {
-		return nil, fmt.Errorf("src %q read with sha256 %s, but the guest hashed it as %s just before: it changed while it was read; run again", p, got, info.SHA256)
+		return nil, changedWhileRead(p, got, info.SHA256)
 	}
 	return data, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,19 +37,19 @@ func localFileHas(dest string, size int64, sum string) (bool, error) {
 	case !fi.Mode().IsRegular():
 		return false, fmt.Errorf("dest %q is not a regular file", dest)
 	case fi.Size() != size:
-		return false, nil // not read: it may be larger than what fits in memory
+		return false, nil // no need to hash it
 	}
-	data, err := readLocalFile("dest", dest, maxTransferSize)
+	have, _, err := hashLocalFile("dest", dest)
 	if err != nil {
 		return false, err
 	}
-	return sha256Hex(data) == sum, nil
+	return have == sum, nil
 }
 
-// writeLocalFile replaces dest with data through a new file in the same
-// directory (created with missing directories, mode 0755), then checks
-// what is there now against sum.
-func writeLocalFile(dest string, data []byte, sum string) error {
+// writeLocalFile replaces dest with what write writes, through a new file
+// in the same directory (created with missing directories, mode 0755),
+// then checks what is there now against sum.
+func writeLocalFile(dest string, sum string, write func(io.Writer) error) error {
 	dir := filepath.Dir(dest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dest: creating its directory: %w", err)
@@ -57,23 +58,23 @@ func writeLocalFile(dest string, data []byte, sum string) error {
 	if fi, err := os.Lstat(dest); err == nil && fi.Mode().IsRegular() {
 		mode = fi.Mode().Perm()
 	}
-	if err := renameNewFile(dir, dest, data, mode); err != nil {
+	if err := renameNewFile(dir, dest, mode, write); err != nil {
 		return fmt.Errorf("dest: %w", err)
 	}
-	// Read back what is there now: the checksum reported is the file's.
-	back, err := readLocalFile("dest", dest, maxTransferSize)
+	// Hash what is there now: the checksum reported is the file's.
+	got, _, err := hashLocalFile("dest", dest)
 	if err != nil {
 		return fmt.Errorf("reading it back: %w", err)
 	}
-	if got := sha256Hex(back); got != sum {
+	if got != sum {
 		return fmt.Errorf("dest %q has sha256 %s after the write, not %s: something else changed it meanwhile", dest, got, sum)
 	}
 	return nil
 }
 
-// renameNewFile writes data to a new file in dir (a name of its own, made
+// renameNewFile has write fill a new file in dir (a name of its own, made
 // exclusively) and renames it to dest; on any failure the new file goes.
-func renameNewFile(dir, dest string, data []byte, mode fs.FileMode) (err error) {
+func renameNewFile(dir, dest string, mode fs.FileMode, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(dir, ".qga-fetch-*")
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func renameNewFile(dir, dest string, data []byte, mode fs.FileMode) (err error) 
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Chmod(mode); err != nil {

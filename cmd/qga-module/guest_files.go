@@ -17,15 +17,12 @@ import (
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
 )
 
-// What guest_copy and guest_fetch share: the size bounds, file modes as
+// What guest_copy and guest_fetch share: the diff bound, file modes as
 // Ansible writes them, the attributes a result reports, and the local side
-// of a transfer (hashing, reading within a bound).
+// of a transfer (hashing, reading within a bound). Files move streamed, a
+// chunk at a time: no size bound but the disks' and the task's time.
 
 const (
-	// maxTransferSize bounds one file in either direction: the whole file
-	// is held in memory (qgaclient's PutFile and ReadFile take and return
-	// a []byte; streaming is for the connection plugin).
-	maxTransferSize = qgaclient.MaxReadFile
 	// maxDiffSize bounds the text shown by --diff, before and after.
 	maxDiffSize = 64 << 10
 )
@@ -83,24 +80,55 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// readLocalFile reads a regular file on the machine the module runs on,
-// at most limit bytes, naming the option in every error.
-func readLocalFile(option, p string, limit int64) ([]byte, error) {
+// openLocalFile opens a regular file on the machine the module runs on,
+// naming the option in every error.
+func openLocalFile(option, p string) (*os.File, os.FileInfo, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (the path is on the machine the module runs on)", option, err)
+		return nil, nil, fmt.Errorf("%s: %w (the path is on the machine the module runs on)", option, err)
 	}
-	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%s: %w", option, err)
+		err = fmt.Errorf("%s: %w", option, err)
 	case fi.IsDir():
-		return nil, fmt.Errorf("%s %q is a directory: give one file", option, p)
+		err = fmt.Errorf("%s %q is a directory: give one file", option, p)
 	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s %q is not a regular file", option, p)
-	case fi.Size() > limit:
-		return nil, fmt.Errorf("%s %q holds %d bytes, more than the %d this module moves", option, p, fi.Size(), limit)
+		err = fmt.Errorf("%s %q is not a regular file", option, p)
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// hashLocalFile is the sha256 (hex) and size of a regular local file,
+// read a block at a time.
+func hashLocalFile(option, p string) (string, int64, error) {
+	f, _, err := openLocalFile(option, p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() { _ = f.Close() }() // read only
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: reading %q: %w", option, p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// readLocalFile reads a regular file on the machine the module runs on,
+// at most limit bytes, naming the option in every error.
+func readLocalFile(option, p string, limit int64) ([]byte, error) {
+	f, fi, err := openLocalFile(option, p)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read only
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s %q holds %d bytes, more than the %d read here", option, p, fi.Size(), limit)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

@@ -106,7 +106,7 @@ func (r *guestFileResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"source": schema.StringAttribute{
 				Optional: true, Description: "Path of a file on the machine that runs Terraform whose content to copy (for large files). " +
 					"It is streamed to the guest, so the provider's memory does not grow with its size. " +
-					"Its sha256 is taken at plan time, so a changed source file is copied again; a file that changes between plan and apply fails the apply.",
+					"Its sha256 is taken at plan time, so a changed source file is copied again; a file that changes between plan and apply fails the apply and leaves the guest's file as it was.",
 				Validators: []validator.String{exactlyOneContent()},
 			},
 			"content_wo": schema.StringAttribute{
@@ -348,19 +348,21 @@ func (r *guestFileResource) write(ctx context.Context, plan *guestFileModel, con
 		}
 		defer func() { _ = f.Close() }() // read only
 		req.Source = f
+		// What the plan showed is what may land: PutFile refuses other
+		// bytes before its rename.
+		req.ExpectSHA256 = knownString(plan.SHA256)
 	}
 	res, err := c.PutFile(ctx, req)
+	if errors.Is(err, qgaclient.ErrContentChanged) {
+		diags.AddAttributeError(path.Root("source"), "The source file changed after the plan",
+			fmt.Sprintf("source %q: %v. Run the plan and apply again once the file stays the same.", w.source, err))
+		return false
+	}
 	if err != nil {
 		agentError(diags, "writing "+strconv.Quote(p), err)
 		return false
 	}
 	if w.source != "" {
-		if planned := knownString(plan.SHA256); planned != "" && planned != res.SHA256 {
-			diags.AddAttributeError(path.Root("source"), "The source file changed after the plan",
-				fmt.Sprintf("source %q had sha256 %s at plan time, but what was copied to %s in the guest has sha256 %s (%d bytes): "+
-					"run the plan and apply again once the file stays the same.", w.source, planned, strconv.Quote(p), res.SHA256, res.Size))
-			return false
-		}
 		w.sha256, w.size = types.StringValue(res.SHA256), types.Int64Value(res.Size)
 	}
 	info, err := c.StatFile(ctx, p, false)

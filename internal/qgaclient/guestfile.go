@@ -49,6 +49,11 @@ type PutFileRequest struct {
 	// until EOF and streamed to the guest a chunk at a time (WriteFileFrom),
 	// so the host holds one buffer whatever the file's size.
 	Source io.Reader
+	// ExpectSHA256, when set, is the sha256 (hex) the content must have:
+	// a Source that yields anything else (a host file changed since it was
+	// hashed) fails with ErrContentChanged before the rename, so the
+	// guest's file is left as it was.
+	ExpectSHA256 string
 	// Mode, when set, is the file's mode; else an existing file keeps its
 	// own and a new one gets DefaultFileMode.
 	Mode *uint32
@@ -391,8 +396,16 @@ func (c *Client) putContent(ctx context.Context, tmp string, req PutFileRequest,
 		return fmt.Errorf("the upload broke off before the new content was complete; %q is left as it was (the content goes to a temporary file first): %w", req.Path, err)
 	}
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if req.ExpectSHA256 != "" && res.SHA256 != req.ExpectSHA256 {
+		return fmt.Errorf("%w: it had sha256 %s when it was hashed, but %s (%d bytes) when it was sent; %q is left as it was",
+			ErrContentChanged, req.ExpectSHA256, res.SHA256, res.Size, req.Path)
+	}
 	return nil
 }
+
+// ErrContentChanged: a PutFile source changed between its hashing and its
+// upload (PutFileRequest.ExpectSHA256).
+var ErrContentChanged = errors.New("the content changed while it was copied")
 
 // isUser says whether name is the account of uid in the guest.
 func (c *Client) isUser(ctx context.Context, name string, uid int) bool {

@@ -63,6 +63,19 @@ func TestRealVMPutFile(t *testing.T) {
 			if got, err := c.ReadFile(ctx(t), p); err != nil || !bytes.Equal(got, []byte("small\n")) {
 				t.Fatalf("read back %q, %v", got, err)
 			}
+			// A streamed source that is not what was hashed (a host file
+			// changed meanwhile) is refused before the rename.
+			smallSum := sha256.Sum256([]byte("small\n"))
+			_, err = c.PutFile(ctx(t), qgaclient.PutFileRequest{Path: p, Source: strings.NewReader("changed meanwhile\n"), ExpectSHA256: hex.EncodeToString(smallSum[:])})
+			if !errors.Is(err, qgaclient.ErrContentChanged) || !strings.Contains(err.Error(), "left as it was") {
+				t.Fatalf("a changed source: %v", err)
+			}
+			if got, err := c.ReadFile(ctx(t), p); err != nil || !bytes.Equal(got, []byte("small\n")) {
+				t.Fatalf("after a refused source the file holds %q, %v", got, err)
+			}
+			if out := guestSh(t, c, `ls -Aq -- "$1" | wc -l`, dir); strings.TrimSpace(out) != "1" {
+				t.Fatalf("a refused source left %s names in %s", strings.TrimSpace(out), dir)
+			}
 
 			// Missing directories: refused, or created on request.
 			deep := dir + "/a/b/c"

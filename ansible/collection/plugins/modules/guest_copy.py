@@ -49,7 +49,9 @@ options:
         There is no action plugin that copies a controller file to the hypervisor first. To send a controller
         file while the module runs on the hypervisor, use I(content) with a
         C(lookup('ansible.builtin.file', ...)), or copy the file to the hypervisor first.
-      - At most 64 MiB. The whole file is held in memory.
+      - Streamed to the guest a chunk at a time, so the module's memory does not grow with the file. Its sha256 is
+        taken when the task starts; if the file changes before the upload ends, the task fails and the guest's file
+        is left as it was.
       - Exactly one of I(src) and I(content) is required.
     type: path
   content:
@@ -108,8 +110,8 @@ notes:
     file, change its mode or owner, or hash it. A guest that blocks C(guest-exec) cannot use this module.
   - The guest needs C(/bin/sh), GNU C(stat), C(sha256sum), C(mv -T), C(setpriv) and C(ln). Debian, Ubuntu, Fedora
     and RHEL guests have them.
-  - Files of up to 64 MiB. The module holds the file in memory, and the transfer costs about 1.4 times the size in
-    agent traffic (base64).
+  - Files of any size move a chunk at a time (I(content) is held in memory); the transfer costs about 1.4 times the
+    size in agent traffic (base64).
 seealso:
   - module: qgatools.qga.guest_fetch
   - module: ansible.builtin.copy

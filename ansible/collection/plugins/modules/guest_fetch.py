@@ -41,8 +41,8 @@ options:
     description:
       - The file's absolute path in the guest. A symbolic link is followed, and the result then gives the file read
         in C(src_resolved).
-      - Only regular files are read, up to 64 MiB. A directory, a FIFO or a device is refused, because reading a
-        FIFO would block the agent.
+      - Only regular files are read, streamed to I(dest) a chunk at a time (the module's memory does not grow with
+        the file). A directory, a FIFO or a device is refused, because reading a FIFO would block the agent.
     type: str
     required: true
   dest:
