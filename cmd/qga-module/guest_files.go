@@ -111,12 +111,11 @@ func hashLocalFile(option, p string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer func() { _ = f.Close() }() // read only
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	sum, n, err := qgaclient.SHA256Of(f)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: reading %q: %w", option, p, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return sum, n, nil
 }
 
 // readLocalFile reads a regular file on the machine the module runs on,

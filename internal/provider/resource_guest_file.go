@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -218,12 +217,7 @@ func hashFile(name string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer func() { _ = f.Close() }() // read only
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return qgaclient.SHA256Of(f)
 }
 
 // ModifyPlan sets the sha256 and size the file will have, so a changed

@@ -403,6 +403,18 @@ func (c *Client) putContent(ctx context.Context, tmp string, req PutFileRequest,
 	return nil
 }
 
+// SHA256Of is the sha256 (hex) and length of what r yields, read a block at
+// a time: the hash PutFile computes of a Source, for a caller to take
+// before (PutFileRequest.ExpectSHA256).
+func SHA256Of(r io.Reader) (string, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
 // ErrContentChanged: a PutFile source changed between its hashing and its
 // upload (PutFileRequest.ExpectSHA256).
 var ErrContentChanged = errors.New("the content changed while it was copied")
