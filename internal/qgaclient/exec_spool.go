@@ -207,8 +207,29 @@ func (c *Client) startSpooled(ctx context.Context, req, wrapped ExecRequest, job
 	if err != nil {
 		return 0, err
 	}
+	c.guest.hasShell.Store(true)
 	c.spools.Store(pid, job)
 	return pid, nil
+}
+
+// learnShell finds out, once per guest, whether it has spoolShell, by
+// starting it with nothing to do; a guest that ran a wrapped command has
+// it. What needs the shell before any command ran asks first, so that
+// nothing is written to a guest where the shell will then be missing.
+func (c *Client) learnShell(ctx context.Context, about string) error {
+	if c.guest.hasShell.Load() || c.guest.noShell.Load() {
+		return nil
+	}
+	_, err := c.Run(ctx, ExecRequest{Path: spoolShell, Args: []string{"-c", ":"}, NoCapture: true}, DefaultCallTimeout)
+	switch {
+	case shellMissing(err):
+		c.guest.noShell.Store(true)
+	case err != nil:
+		return fmt.Errorf("checking that the guest has %s for %s: %w", spoolShell, about, err)
+	default:
+		c.guest.hasShell.Store(true)
+	}
+	return nil
 }
 
 // shellMissing: the agent could not start spoolShell at all (a Windows

@@ -353,3 +353,18 @@ func TestSpoolFileReadBlocked(t *testing.T) {
 		t.Fatalf("%s.* was not removed", prefix)
 	}
 }
+
+// Large input for a guest without /bin/sh (Windows) fails before anything
+// is written to the guest: the input may be secret, and without the shell
+// the staged file could not be removed.
+func TestLargeStdinWithoutShellWritesNothing(t *testing.T) {
+	a, c := newSpoolAgent(t)
+	a.noSh = true
+	_, err := c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: `C:\Windows\System32\findstr.exe`, Stdin: bytes.Repeat([]byte("s"), maxInlineStdin+1)})
+	if err == nil || !strings.Contains(err.Error(), "/bin/sh") || !strings.Contains(err.Error(), "agent_socket") {
+		t.Fatalf("err = %v, want one that says the guest lacks /bin/sh and what to do", err)
+	}
+	if n := a.callCount("guest-file-open"); n != 0 || len(a.execs) != 0 {
+		t.Fatalf("%d files opened, commands started %q: want nothing done in the guest", n, a.execs)
+	}
+}

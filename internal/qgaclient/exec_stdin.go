@@ -37,6 +37,9 @@ func (c *Client) stageStdin(ctx context.Context, req ExecRequest, about string) 
 		return req, func() {}, nil
 	}
 	const command = "guest-exec"
+	if err := c.learnShell(ctx, about); err != nil {
+		return req, nil, err
+	}
 	if c.guest.noShell.Load() {
 		return req, nil, withAbout(newError(c.t.Target(), command, nil, fmt.Errorf(
 			"the input is %d bytes; through libvirt at most %d bytes go with guest-exec, and more needs /bin/sh in the guest, which it lacks: send less input, or use the agent socket (agent_socket) instead of libvirt",

@@ -28,6 +28,7 @@ type guestState struct {
 	timing     execTiming   // how long guest-exec takes to answer (exectiming.go)
 	writeChunk atomic.Int64 // a write chunk that had to shrink, or set by SetFileChunk; 0: the transport's
 	noShell    atomic.Bool  // the guest has no spoolShell (exec_spool.go)
+	hasShell   atomic.Bool  // the guest started spoolShell once
 }
 
 // NewPool returns an empty pool. Connections are made on first use.
