@@ -341,12 +341,10 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 		// The agent creates tmp itself (O_EXCL: its name is new and
 		// unguessable) in a directory only root can change.
 		if err := c.putContent(ctx, tmp, req, res); err != nil {
-			c.removeQuietly(ctx, tmp)
-			return nil, err
+			return nil, c.removeAfterFailure(ctx, tmp, err)
 		}
 		if _, err := c.runScript(ctx, "installing", p, finishPutRootScript, tmp, p, modeArg, own); err != nil {
-			c.removeQuietly(ctx, tmp)
-			return nil, err
+			return nil, c.removeAfterFailure(ctx, tmp, err)
 		}
 		return res, nil
 	}
@@ -355,25 +353,21 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 	user := strconv.Itoa(pl.uid)
 	switch {
 	case req.Owner != "" && req.Owner != user && !c.isUser(ctx, req.Owner, pl.uid):
-		c.removeQuietly(ctx, staging)
-		return nil, fail(fmt.Errorf("directory %q belongs to uid %d, so qga writes there as that user, who cannot give the file to %q: "+
-			"leave owner unset, or put the file in a directory only root can change", dir, pl.uid, req.Owner))
+		return nil, c.removeAfterFailure(ctx, staging, fail(fmt.Errorf("directory %q belongs to uid %d, so qga writes there as that user, who cannot give the file to %q: "+
+			"leave owner unset, or put the file in a directory only root can change", dir, pl.uid, req.Owner)))
 	case pl.target == "file" && pl.fileUID != pl.uid && req.Owner == "":
-		c.removeQuietly(ctx, staging)
-		return nil, fail(fmt.Errorf("it belongs to uid %d, but directory %q belongs to uid %d, so qga writes there as that user and the file would become theirs: "+
-			"set owner to that user to accept it", pl.fileUID, dir, pl.uid))
+		return nil, c.removeAfterFailure(ctx, staging, fail(fmt.Errorf("it belongs to uid %d, but directory %q belongs to uid %d, so qga writes there as that user and the file would become theirs: "+
+			"set owner to that user to accept it", pl.fileUID, dir, pl.uid)))
 	}
 	group := req.Group
 	if group == "" && pl.target == "file" {
 		group = strconv.Itoa(pl.fileGID)
 	}
 	if err := c.putContent(ctx, staging+"/f", req, res); err != nil {
-		c.removeQuietly(ctx, staging)
-		return nil, err
+		return nil, c.removeAfterFailure(ctx, staging, err)
 	}
 	if _, err := c.runScript(ctx, "installing", p, finishPutUserScript, staging, p, modeArg, group, user, strconv.Itoa(pl.gid), tmp); err != nil {
-		c.removeQuietly(ctx, staging)
-		return nil, err
+		return nil, c.removeAfterFailure(ctx, staging, err)
 	}
 	return res, nil
 }
@@ -425,12 +419,20 @@ func (c *Client) isUser(ctx context.Context, name string, uid int) bool {
 	return err == nil && strings.TrimSpace(out) == strconv.Itoa(uid)
 }
 
-// removeQuietly removes a temporary file or staging directory of ours on an
-// error path, whatever ctx says.
-func (c *Client) removeQuietly(ctx context.Context, p string) {
+// removeAfterFailure removes a temporary file or staging directory of ours
+// on an error path, whatever ctx says, and returns err; when the removal
+// fails too (the agent is gone), err also says what is left in the guest.
+func (c *Client) removeAfterFailure(ctx context.Context, p string, err error) error {
 	ctx, cancel := c.bounded(context.WithoutCancel(ctx))
 	defer cancel()
-	_, _ = c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}})
+	res, rmErr := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}})
+	if rmErr == nil && (res.ExitCode != 0 || res.Signal != 0) {
+		rmErr = fmt.Errorf("rm failed (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	if rmErr != nil {
+		return fmt.Errorf("%w; the temporary %q stays in the guest, as removing it failed too (remove it by hand): %w", err, p, rmErr)
+	}
+	return err
 }
 
 // RemoveFile removes the file (or symlink) at p; a missing file is no
