@@ -19,6 +19,10 @@ type ExecRequest struct {
 	// NoCapture leaves stdout and stderr uncaptured (the agent then keeps no
 	// copy of them, which saves guest memory for chatty commands).
 	NoCapture bool
+	// ownScript marks a script of this client's whose output is a few
+	// lines by design (a stat, a rename, an rm): through libvirt it needs
+	// no output spool, which on a TCG guest costs more than the script.
+	ownScript bool
 }
 
 // ExecStatus is one answer of guest-exec-status.

@@ -173,7 +173,7 @@ func spoolName() string { return "/tmp/qga-exec-" + randomName() }
 // never sent.
 func (c *Client) spoolWrap(ctx context.Context, req ExecRequest) (ExecRequest, *spoolJob) {
 	lt, ok := c.t.(replyLimited)
-	if !ok || req.NoCapture || req.Path == "" {
+	if !ok || req.NoCapture || req.Path == "" || req.ownScript {
 		return req, nil
 	}
 	if c.guest.noShell.Load() {

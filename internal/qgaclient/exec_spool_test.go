@@ -368,3 +368,18 @@ func TestLargeStdinWithoutShellWritesNothing(t *testing.T) {
 		t.Fatalf("%d files opened, commands started %q: want nothing done in the guest", n, a.execs)
 	}
 }
+
+// The client's own file scripts print a few lines by design: through
+// libvirt they go without the output spool, which costs more than they do;
+// a caller's command is still wrapped.
+func TestOwnScriptsGoWithoutSpool(t *testing.T) {
+	a, c := newSpoolAgent(t)
+	a.status = func(string) map[string]any { return map[string]any{"exited": true, "exitcode": 0} }
+	if _, err := c.runScript(ctxT(t, 5*time.Second), "looking at", "/etc/x", statFileScript, "/etc/x", "0"); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Exec(ctxT(t, 5*time.Second), ExecRequest{Path: "/bin/sh", Args: []string{"-c", statFileScript}}) // how the fake ends it does not matter
+	if len(a.execs) < 2 || a.execs[0][2] != statFileScript || a.execs[1][2] != spoolScript {
+		t.Fatalf("started %q: want the own script as it is, then the caller's command wrapped", a.execs)
+	}
+}

@@ -129,7 +129,7 @@ func (c *Client) runScript(ctx context.Context, job, p, script string, args ...s
 	if err := c.Require(ctx, "guest-exec", "guest-exec-status"); err != nil {
 		return "", withAbout(err, fmt.Sprintf("%s %q (guest-exec is needed for it)", job, p))
 	}
-	res, err := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: append([]string{"-c", script, "qga-file"}, args...)})
+	res, err := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: append([]string{"-c", script, "qga-file"}, args...), ownScript: true})
 	if err != nil {
 		return "", withAbout(err, fmt.Sprintf("%s %q", job, p))
 	}
@@ -425,7 +425,7 @@ func (c *Client) isUser(ctx context.Context, name string, uid int) bool {
 func (c *Client) removeAfterFailure(ctx context.Context, p string, err error) error {
 	ctx, cancel := c.bounded(context.WithoutCancel(ctx))
 	defer cancel()
-	res, rmErr := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}})
+	res, rmErr := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}, ownScript: true})
 	if rmErr == nil && (res.ExitCode != 0 || res.Signal != 0) {
 		rmErr = fmt.Errorf("rm failed (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
