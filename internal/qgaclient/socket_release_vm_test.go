@@ -54,10 +54,13 @@ func TestRealSocketReleasedAfterTimeout(t *testing.T) {
 	})
 
 	t.Run("after Run killed a command", func(t *testing.T) {
-		_, err := c.Run(ctxT(t, time.Minute), ExecRequest{Path: "/bin/sh", Args: []string{"-c", "sleep 300 & wait"}}, time.Second)
+		// A single process: how many a shell would have forked within the
+		// second depends on the guest's load, and killing trees is
+		// TestRunKillsProcessTree's; this is about the socket after it.
+		_, err := c.Run(ctxT(t, time.Minute), ExecRequest{Path: "/bin/sleep", Args: []string{"300"}}, time.Second)
 		var stopped *StoppedError
-		if !errors.As(err, &stopped) || len(stopped.Kill.Killed) != 2 {
-			t.Fatalf("err = %v, want 2 processes killed", err)
+		if !errors.As(err, &stopped) || stopped.Kill.Scope != KilledTree || len(stopped.Kill.Killed) != 1 {
+			t.Fatalf("err = %v, want the command's process killed", err)
 		}
 		took, err := rawSyncSoon(env.Socket)
 		if err != nil {
