@@ -98,9 +98,14 @@ func TestAccGuestExecFailures(t *testing.T) {
 					statecheck.ExpectKnownValue("qga_guest_exec.test", tfjsonpath.New("exit_code"), knownvalue.Int64Exact(3)),
 				},
 			},
-			{ // Timeout: the apply fails within its bound, and the command is killed with the processes it started.
-				Config:      execConfig(g, `path = "/bin/sh"`+"\n"+`args = ["-c", "sleep `+sleepArg+` & sleep `+sleepArg+` & wait"]`+"\n"+`timeout = "2s"`),
-				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+within\s+its\s+timeout\s+of\s+2s.*killed\s+3\s+processes\s+in\s+the\s+guest`),
+			// Timeout: the apply fails within its bound, and the command is
+			// killed with the processes it started. The timeout runs from
+			// when the guest started the shell; 5s, not less: a loaded CI
+			// guest forked only twice in 2 s, and a shell killed before
+			// its second fork would make the count 2.
+			{
+				Config:      execConfig(g, `path = "/bin/sh"`+"\n"+`args = ["-c", "sleep `+sleepArg+` & sleep `+sleepArg+` & wait"]`+"\n"+`timeout = "5s"`),
+				ExpectError: regexp.MustCompile(`(?s)did\s+not\s+finish\s+within\s+its\s+timeout\s+of\s+5s.*killed\s+3\s+processes\s+in\s+the\s+guest`),
 			},
 			{
 				PreConfig: func() {
