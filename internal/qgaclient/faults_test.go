@@ -126,13 +126,24 @@ func TestFaultBlockedCommand(t *testing.T) {
 func TestFaultAgentKilledDuringExec(t *testing.T) {
 	env := faultsEnv(t)
 	c := openReady(t, qgaclient.Target{URI: env.URI, Domain: env.Domain})
-	// Kill the libvirt-side agent 2 s from now, from inside the guest.
-	killer := "(sleep 2; kill -9 $(cat /run/qga0/qemu-ga.pid)) >/dev/null 2>&1 &"
-	if _, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", killer}}); err != nil {
+	// Kill the libvirt-side agent from inside the guest a second after the
+	// sleep below has started (seen by its unique argument; the pattern,
+	// with the dot in brackets, does not match its own command line), not
+	// at a fixed time: on a loaded machine the sleep's start may come
+	// late, and a kill before it would test something else.
+	arg := fmt.Sprintf("20.%d", time.Now().UnixNano()%1_000_000)
+	killer := `(i=0
+until grep -qlzx "$1" /proc/[0-9]*/cmdline; do
+	i=$((i + 1)); [ $i -le 1200 ] || exit 0
+	sleep 0.1
+done
+sleep 1; kill -9 $(cat /run/qga0/qemu-ga.pid)) >/dev/null 2>&1 &`
+	pattern := strings.Replace(arg, ".", "[.]", 1)
+	if _, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", killer, "sh", pattern}}); err != nil {
 		t.Fatal(err)
 	}
 	err := within(t, 40*time.Second, func() error {
-		_, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sleep", Args: []string{"6"}})
+		_, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sleep", Args: []string{arg}})
 		return err
 	})
 	if err == nil {
