@@ -87,9 +87,9 @@ func TestRunKillsProcessTree(t *testing.T) {
 			for i, cc := range cases {
 				t.Run(cc.name, func(t *testing.T) {
 					// The timeout runs from when the guest started the shell,
-					// and a loaded TCG guest takes up to a second a fork: a
-					// tree that was not whole at the kill (no ready file)
-					// proves less, so it runs again with twice the timeout.
+					// and a loaded CI guest forked only twice in 2 s: a tree
+					// that was not whole at the kill (no ready file) proves
+					// less, so it runs again with twice the timeout.
 					for timeout := 2 * time.Second; ; timeout *= 2 {
 						arg := fmt.Sprintf("300.%d%d", time.Now().UnixNano()%1_000_000, i)
 						whole := runAndKill(t, c, cc.script, arg, timeout, cc.want)
