@@ -47,8 +47,10 @@ func (c *Client) Run(ctx context.Context, req ExecRequest, timeout time.Duration
 		stopped.Cause = ctx.Err()
 	}
 	// Clean up even when ctx ended (an interrupted apply must not leave
-	// the command running), within the client's call timeout.
-	cleanup, cancelCleanup := c.bounded(context.WithoutCancel(ctx))
+	// the command running), within twice the client's call timeout: the
+	// last status, the kill script and the reap are three guest commands,
+	// and on a loaded TCG guest the kill alone was seen to take 18 s.
+	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), 2*c.opts.CallTimeout)
 	defer cancelCleanup()
 	// A last look: the command may have exited while the last poll was
 	// under way, or the polls may have failed until now.
