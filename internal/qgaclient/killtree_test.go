@@ -128,7 +128,7 @@ func TestKillScriptKillsTree(t *testing.T) {
 		{"children", `sleep 300 & sleep 300 & wait`, 3, true},
 		{"grandchildren", `sh -c 'sleep 300 & sleep 300 & wait' & wait`, 4, true},
 		{"odd names", `"$1" 300 & "$1" 300 & wait`, 3, true},
-		{"forking", `while :; do sleep 300 & sleep 0.02; done`, 8, false},
+		{"forking", `n=0; while [ $n -lt 3000 ]; do sleep 300 & sleep 0.02; n=$((n + 1)); done`, 8, false}, // ends by itself
 	}
 	for variant, script := range scriptVariants(t) {
 		for _, tc := range trees {

@@ -78,11 +78,15 @@ func TestRunKillsProcessTree(t *testing.T) {
 				{"children", `sleep "$1" & sleep "$1" & : >"$2"; wait`, 3},
 				{"grandchildren", `sh -c 'sleep "$1" & sleep "$1" & : >"$2"; wait' sh "$1" "$2" & wait`, 4},
 				// Forks all the time: the stop-then-scan must catch every one.
+				// It stops by itself after 300 forks (a minute or more), so
+				// that a kill that failed (the agent unreachable) cannot leave
+				// the guest forking for the next tests: it once did, 650
+				// sleeps, for an hour.
 				// How many it forked by the kill depends on the load (10 in
 				// 2 s when idle, 3 on a loaded CI machine); that none is left
 				// alive is what counts, so the count only shows it forked
 				// again.
-				{"forking", `n=0; while :; do sleep "$1" & n=$((n + 1)); [ $n = 2 ] && : >"$2"; sleep 0.2; done`, 0},
+				{"forking", `n=0; while [ $n -lt 300 ]; do sleep "$1" & n=$((n + 1)); [ $n = 2 ] && : >"$2"; sleep 0.2; done`, 0},
 			}
 			for i, cc := range cases {
 				t.Run(cc.name, func(t *testing.T) {
