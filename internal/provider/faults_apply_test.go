@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,13 +135,20 @@ func TestFaultApplyLibvirtdRestart(t *testing.T) {
 	const domain = "qga-faults-tf-libvirtd"
 	env := faultGuest(t, domain)
 	killed, restarted := make(chan struct{}), make(chan error, 1)
+	// A sleep with a unique argument: libvirtd goes away once it runs in
+	// the guest, not after a guessed time.
+	sleepArg := fmt.Sprintf("25.%03d", time.Now().UnixNano()%1000)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
 					go func() {
-						time.Sleep(6 * time.Second) // the plan is done and the command runs
+						err := waitForGuestSleep(qgaclient.Target{URI: env.URI, Domain: domain}, sleepArg, 3*time.Minute)
+						if err != nil {
+							restarted <- err
+							return
+						}
 						pid, err := os.ReadFile("/run/libvirtd.pid")
 						if err == nil {
 							err = exec.Command("kill", strings.TrimSpace(string(pid))).Run()
@@ -157,7 +166,7 @@ func TestFaultApplyLibvirtdRestart(t *testing.T) {
 						restarted <- err
 					}()
 				},
-				Config: faultConfig(env.URI, domain, "sleep 25; echo survived"),
+				Config: faultConfig(env.URI, domain, "sleep "+sleepArg+"; echo survived"),
 				Check: func(*terraform.State) error {
 					select { // libvirtd must have gone away while the command ran
 					case <-killed:
@@ -184,4 +193,39 @@ func TestFaultApplyLibvirtdRestart(t *testing.T) {
 			},
 		},
 	})
+}
+
+// waitForGuestSleep waits, within limit, until a sleep with arg as its
+// argument runs in the guest, looking through a client of its own (closed
+// before it returns, as libvirtd is about to go away).
+func waitForGuestSleep(target qgaclient.Target, arg string, limit time.Duration) error {
+	pool := qgaclient.NewPool()
+	defer pool.Close()
+	c, err := pool.Open(target, qgaclient.Options{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// The pattern, with its dot in brackets, does not match the command
+	// line of the shell that looks.
+	look := `for f in $(grep -lzx "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
+	[ "$(cat "${f%/cmdline}/comm" 2>/dev/null)" = sleep ] && echo running
+done; true`
+	pattern := strings.Replace(arg, ".", "[.]", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	for {
+		res, err := c.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", look, "sh", pattern}})
+		if err == nil && strings.Contains(string(res.Stdout), "running") {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("not running")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the command's sleep %s was not seen running in the guest within %s (last look: %w)", arg, limit, err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
