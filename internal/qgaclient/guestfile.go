@@ -425,11 +425,7 @@ func (c *Client) isUser(ctx context.Context, name string, uid int) bool {
 func (c *Client) removeAfterFailure(ctx context.Context, p string, err error) error {
 	ctx, cancel := c.bounded(context.WithoutCancel(ctx))
 	defer cancel()
-	res, rmErr := c.Exec(ctx, ExecRequest{Path: "/bin/sh", Args: []string{"-c", guestFilePath + `rm -rf -- "$1"`, "qga-cleanup", p}, ownScript: true})
-	if rmErr == nil && (res.ExitCode != 0 || res.Signal != 0) {
-		rmErr = fmt.Errorf("rm failed (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
-	}
-	if rmErr != nil {
+	if _, rmErr := c.runScript(ctx, "removing", p, guestFilePath+`rm -rf -- "$1"`, p); rmErr != nil {
 		return fmt.Errorf("%w; the temporary %q stays in the guest, as removing it failed too (remove it by hand): %w", err, p, rmErr)
 	}
 	return err
