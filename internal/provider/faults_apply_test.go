@@ -206,17 +206,11 @@ func waitForGuestSleep(target qgaclient.Target, arg string, limit time.Duration)
 		return err
 	}
 	defer c.Close()
-	// The pattern, with its dot in brackets, does not match the command
-	// line of the shell that looks.
-	look := `for f in $(grep -lzx "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
-	[ "$(cat "${f%/cmdline}/comm" 2>/dev/null)" = sleep ] && echo running
-done; true`
-	pattern := strings.Replace(arg, ".", "[.]", 1)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	for {
-		res, err := c.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", look, "sh", pattern}})
-		if err == nil && strings.Contains(string(res.Stdout), "running") {
+		res, err := c.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", testbed.GuestSleepsScript, "sh", testbed.SleepPattern(arg)}})
+		if err == nil && strings.TrimSpace(string(res.Stdout)) != "" {
 			return nil
 		}
 		if err == nil {

@@ -95,6 +95,19 @@ func (g testGuest) run(t *testing.T, script string) string {
 	return string(res.Stdout)
 }
 
+// sleeping lists the guest's sleep processes with arg (a unique number
+// such as 300.1234) as an argument: a command's leftovers.
+func (g testGuest) sleeping(t *testing.T, arg string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := g.client.Exec(ctx, qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", testbed.GuestSleepsScript, "sh", testbed.SleepPattern(arg)}})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("guest: looking for sleep %s: %+v, %v", arg, res, err)
+	}
+	return strings.Fields(string(res.Stdout))
+}
+
 // ensureUser creates a guest user (with a home) for one test, so tests of
 // different packages running at once do not share accounts.
 func (g testGuest) ensureUser(t *testing.T, user string) {

@@ -109,8 +109,8 @@ func TestAccGuestExecFailures(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if out := g.run(t, "for p in /proc/[0-9]*; do cat $p/cmdline 2>/dev/null | tr '\\0' ' '; echo; done | grep -c '^sleep "+sleepArg+"' || true"); strings.TrimSpace(out) != "0" {
-						t.Fatalf("sleep 300 still running in the guest after the timeout: %s", out)
+					if left := g.sleeping(t, sleepArg); len(left) > 0 {
+						t.Fatalf("sleep %s still running in the guest after the timeout: %s", sleepArg, left)
 					}
 				},
 				Config:      execConfig(g, `path = "/bin/true"`+"\n"+`timeout = "soon"`),

@@ -9,22 +9,17 @@ import (
 	"time"
 
 	"github.com/qgatools/terraform-provider-qga/internal/qgaclient"
+	"github.com/qgatools/terraform-provider-qga/internal/testbed"
 )
 
 // guestProcesses lists the guest's sleep processes that have arg, a unique
-// number such as 300.1234, as an argument (zombies have no arguments, so
-// they do not count). One grep reads every command line; its pattern,
-// with the dot in brackets, does not match its own.
+// number such as 300.1234, as an argument (testbed.GuestSleepsScript).
+// Only sleep processes count: through libvirt, the output spool's detached
+// reader is a fork of the wrapper shell and carries the command's
+// arguments in its command line until the command ends.
 func guestProcesses(t *testing.T, c *qgaclient.Client, arg string) []string {
 	t.Helper()
-	pattern := strings.Replace(arg, ".", "[.]", 1)
-	// Only sleep processes count: through libvirt, the output spool's
-	// detached reader is a fork of the wrapper shell and carries the
-	// command's arguments in its command line until the command ends.
-	script := `for f in $(grep -lzx "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
-	[ "$(cat "${f%/cmdline}/comm" 2>/dev/null)" = sleep ] && echo "$f"
-done; true`
-	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", script, "sh", pattern}})
+	res, err := c.Exec(ctx(t), qgaclient.ExecRequest{Path: "/bin/sh", Args: []string{"-c", testbed.GuestSleepsScript, "sh", testbed.SleepPattern(arg)}})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("listing guest processes: %+v, %v", res, err)
 	}
