@@ -10,7 +10,8 @@
 # end with it) but shares the host's network: do not run it while the host
 # runs the tests too (both would use the same loopback ports).
 #
-# QGA_FRESH_KEEP=1 keeps the chroot's caches for a second, warm run.
+# QGA_FRESH_KEEP=1 keeps the chroot (its packages and caches) for a second,
+# warm run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -23,20 +24,26 @@ shared="$here/../shared"
 [ -d "$shared" ] || die "../shared must be beside the checkout ($shared)"
 
 apt_install mmdebstrap
-if [ ! -x "$root/usr/bin/make" ]; then
-	log "making a minimal Debian 12 in $root (make, git, ca-certificates)"
-	rm -rf "$root" && mkdir -p "$base"
-	mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$root" \
+# The minimal Debian is made once, as a tarball; each run unpacks it anew, so
+# no Debian package that an earlier run installed is there (with
+# QGA_FRESH_KEEP=1 the root stays as the last run left it).
+tarball="$base/minbase.tar"
+if [ ! -s "$tarball" ]; then
+	log "making a minimal Debian 12 in $tarball (make, git, ca-certificates)"
+	mkdir -p "$base"
+	mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$base/minbase.tmp.tar" \
 		"deb http://deb.debian.org/debian bookworm main" \
 		"deb http://deb.debian.org/debian bookworm-updates main" \
 		"deb http://deb.debian.org/debian-security bookworm-security main" >"$base/mmdebstrap.log" 2>&1 ||
 		die "mmdebstrap failed: see $base/mmdebstrap.log"
+	mv "$base/minbase.tmp.tar" "$tarball"
 fi
-
-# Empty caches and a fresh clone each time, unless told to keep them.
-if [ "${QGA_FRESH_KEEP:-}" != 1 ]; then
-	rm -rf "$root/root/.cache" "$root/root/go" "$root/work"
+if [ "${QGA_FRESH_KEEP:-}" != 1 ] || [ ! -x "$root/usr/bin/make" ]; then
+	log "unpacking the minimal Debian 12 into $root (empty caches)"
+	rm -rf "$root" && mkdir -p "$root"
+	tar -xf "$tarball" -C "$root"
 fi
+mkdir -p "$root/work"
 rm -rf "$root/work/src"
 mkdir -p "$root/work/src"
 git clone -q "$here" "$root/work/src/main"

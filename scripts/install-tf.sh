@@ -10,6 +10,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# build_tofu FILE: OpenTofu's release build from its module zip.
+build_tofu() {
+	local file=$1 mod="github.com/opentofu/opentofu@v$OPENTOFU_VERSION" dir
+	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$dir" ] || { log "could not download $mod"; return 1; }
+	# version.dev=no: a release build reports "1.12.6", not "1.12.6-dev".
+	(cd "$dir" && go build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$file" ./cmd/tofu)
+}
+
 what=${1:?usage: install-tf.sh terraform|tofu}
 bin="$QGA_CACHE/bin"
 mkdir -p "$bin"
@@ -20,14 +29,7 @@ terraform)
 	;;
 tofu)
 	out="$bin/tofu-$OPENTOFU_VERSION-release"
-	if [ ! -x "$out" ]; then
-		log "building OpenTofu $OPENTOFU_VERSION from the Go module proxy (about 4 minutes)"
-		mod="github.com/opentofu/opentofu@v$OPENTOFU_VERSION"
-		dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-		[ -d "$dir" ] || die "could not download $mod"
-		# version.dev=no: a release build reports "1.12.6", not "1.12.6-dev".
-		(cd "$dir" && go build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$out.tmp" ./cmd/tofu) && mv "$out.tmp" "$out"
-	fi
+	build_once "$out" "OpenTofu $OPENTOFU_VERSION" build_tofu "$out.tmp" >&2 || die "could not build OpenTofu $OPENTOFU_VERSION"
 	;;
 terraform-new)
 	out=${QGA_TERRAFORM_NEW:-$(command -v terraform || true)}

@@ -32,18 +32,46 @@ apt_install() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# build_once OUT DESCRIPTION COMMAND...: runs COMMAND (which must write
+# "$OUT.tmp") unless OUT exists, then moves the result to OUT. One build per
+# OUT at a time: a second caller (a test waiting for the tool that
+# scripts/build-tools.sh is building in the background) waits for the first
+# and uses its result instead of building the same tool again.
+build_once() {
+	local out=$1 what=$2
+	shift 2
+	[ -x "$out" ] && return 0
+	mkdir -p "$(dirname "$out")"
+	exec {lock}>"$out.lock"
+	if ! flock -n "$lock"; then
+		log "waiting for the build of $what that is already running (log: $QGA_CACHE/build-tools.log)"
+		flock "$lock"
+	fi
+	if [ ! -x "$out" ]; then
+		log "building $what from the Go module proxy (once)"
+		rm -f "$out.tmp"
+		"$@" && mv "$out.tmp" "$out" || { exec {lock}>&-; return 1; }
+	fi
+	exec {lock}>&-
+}
+
 # go_tool NAME PACKAGE VERSION: prints the path of a Go tool built from the
 # Go module proxy into the cache the first time (no prebuilt binaries can be
 # downloaded here).
 go_tool() {
-	local name=$1 pkg=$2 version=$3 out tmp
-	mkdir -p "$QGA_CACHE/bin"
-	out="$QGA_CACHE/bin/$name-$version"
-	if [ ! -x "$out" ]; then
-		log "building $name $version from the Go module proxy (once)"
-		tmp=$(mktemp -d)
-		GOBIN="$tmp" go install "$pkg@$version"
-		mv "$tmp/$name" "$out" && rm -rf "$tmp"
-	fi
+	local name=$1 pkg=$2 version=$3
+	local out="$QGA_CACHE/bin/$name-$version"
+	build_once "$out" "$name $version" go_install_to "$out.tmp" "$name" "$pkg@$version" >&2 || die "could not build $name $version"
 	echo "$out"
+}
+
+# go_install_to FILE NAME PACKAGE@VERSION: `go install`, with the binary
+# (NAME) moved to FILE.
+go_install_to() {
+	local file=$1 name=$2 pkg=$3 tmp
+	tmp=$(mktemp -d)
+	GOBIN="$tmp" go install "$pkg" && mv "$tmp/$name" "$file"
+	local rc=$?
+	rm -rf "$tmp"
+	return $rc
 }

@@ -7,7 +7,8 @@
 #   QGA_TEST_URI=qemu:///system  QGA_TEST_DOMAIN=...  QGA_TEST_SOCKET=...
 # Environment: QGA_TESTBED_DOMAIN (domain name), QGA_TESTBED_CMDLINE (extra
 # kernel command line, e.g. qga0_args=--block-rpcs=guest-exec),
-# QGA_TESTBED_ACCEL (tcg or kvm), QGA_TESTBED_WAIT (seconds to wait for the agent).
+# QGA_TESTBED_ACCEL (tcg or kvm), QGA_TESTBED_WAIT (seconds to wait for the agent),
+# QGA_TESTBED_FRESH=1 (a running domain is booted again: see below).
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -95,6 +96,14 @@ start_domain() {
 }
 ping_agent() { virsh_ qemu-agent-command "$QGA_TESTBED_DOMAIN" --timeout 5 '{"execute":"guest-ping"}' >/dev/null 2>&1; }
 if ! active; then
+	start_domain
+elif [ "${QGA_TESTBED_FRESH:-}" = 1 ]; then
+	# `make test` starts from a guest it knows: the guest lives in its
+	# initramfs, so a boot brings back the image as built, and nothing a
+	# previous run left behind (a process that outlived its test, a test
+	# user, files, a load that slows every bound) reaches this run. A run
+	# that failed once left a forking loop that broke the next one.
+	log "booting the running domain $QGA_TESTBED_DOMAIN again, so this run starts from the guest as built"
 	start_domain
 elif ! wait_for "the guest agent of the running domain" 15 "" ping_agent; then
 	# Running, but its agent does not answer (e.g. libvirt gave up on it
