@@ -71,6 +71,11 @@ unshare --mount --pid --fork --propagation private /bin/bash -c '
 	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
+	# PTYs of its own, as a machine has: libvirt moves /dev/pts into the
+	# mount namespace of each guest, and with the two stacked devpts mounts
+	# of this host there QEMU fails with "Failed to create PTY".
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts"
+	mount --bind "$root/dev/pts/ptmx" "$root/dev/ptmx"
 	mount --bind /sys "$root/sys"
 	mount -t tmpfs tmpfs "$root/run"
 	mount -t tmpfs tmpfs "$root/dev/shm"
