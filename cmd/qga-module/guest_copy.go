@@ -162,18 +162,13 @@ func runGuestCopy(ctx context.Context, req *ansible.Request) (ansible.Result, er
 		}
 		res["backup_file"] = backup
 	}
-	if err := job.upload(ctx, g); err != nil {
+	// The result is what the guest has right after the write, read back
+	// by the write itself, not what was asked.
+	after, err := job.upload(ctx, g)
+	if err != nil {
 		return res, err
 	}
 	res["msg"] = "changed: " + strings.Join(changes, ", ")
-
-	// The result is what the guest has now, read back, not what was asked.
-	cctx, cancel := g.call(ctx)
-	after, err := g.client.StatFile(cctx, job.put.Path, true)
-	cancel()
-	if err != nil {
-		return res, fmt.Errorf("reading the file's attributes back: %w", err)
-	}
 	withFacts(res, after)
 	if after.SHA256 != job.sum {
 		return res, fmt.Errorf("the guest's file has sha256 %s after the write, not %s: something else changed it meanwhile", after.SHA256, job.sum)
@@ -184,25 +179,28 @@ func runGuestCopy(ctx context.Context, req *ansible.Request) (ansible.Result, er
 // upload writes the file: content from memory, src streamed from its file
 // (the module's memory stays flat in the file's size), refused before the
 // rename when src no longer has the sha256 it had when the task started.
-func (job *copyJob) upload(ctx context.Context, g *guest) error {
+// It returns the file as the guest has it after the write, hashed there.
+func (job *copyJob) upload(ctx context.Context, g *guest) (*qgaclient.FileInfo, error) {
 	put := job.put
+	put.HashAfter = true
 	if job.src != "" {
 		f, err := os.Open(job.src)
 		if err != nil {
-			return fmt.Errorf("src: %w (the path is on the machine the module runs on)", err)
+			return nil, fmt.Errorf("src: %w (the path is on the machine the module runs on)", err)
 		}
 		defer func() { _ = f.Close() }() // read only
 		put.Source, put.ExpectSHA256 = f, job.sum
 	}
 	cctx, cancel := g.transfer(ctx, job.size)
 	defer cancel()
-	if _, err := g.client.PutFile(cctx, put); err != nil {
+	res, err := g.client.PutFile(cctx, put)
+	if err != nil {
 		if errors.Is(err, qgaclient.ErrContentChanged) {
-			return fmt.Errorf("src %q changed while the task ran: %w; run it again once the file stays the same", job.src, err)
+			return nil, fmt.Errorf("src %q changed while the task ran: %w; run it again once the file stays the same", job.src, err)
 		}
-		return fmt.Errorf("writing the file: %w", err)
+		return nil, fmt.Errorf("writing the file: %w", err)
 	}
-	return nil
+	return res.Info, nil
 }
 
 // statDest looks at dest in the guest. When dest is a directory and the

@@ -32,13 +32,21 @@ func TestGuestCopyContent(t *testing.T) {
 	dest := filepath.Join(dir, hostileName+".conf")
 	const secret = "token=s3cr3t-'$(x)`y`;\n"
 
-	// Missing directory: refused without create_directories.
+	// Missing directory: refused without create_directories (the content,
+	// small, was staged first: nothing of it stays).
 	runTask(t, "AnsiballZ_guest_copy", copyTask(a, map[string]any{"content": secret, "dest": dest})).mustFail(t, "does not exist")
+	left, _ := filepath.Glob("/tmp/.qga-put-*") // other tests' stages may be there for a moment
+	for _, f := range left {
+		if b, _ := os.ReadFile(f); string(b) == secret {
+			t.Fatalf("staged content left after a refusal: %q", f)
+		}
+	}
 
 	// Check mode: reported, nothing written.
+	writes := a.callCount("guest-file-write")
 	out := runTask(t, "AnsiballZ_guest_copy", copyTask(a, map[string]any{"content": secret, "dest": dest, "mode": "0600", "create_directories": true,
 		"_ansible_check_mode": true, "_ansible_diff": true})).mustSucceed(t)
-	if !out.changed() || a.callCount("guest-file-write") != 0 {
+	if !out.changed() || a.callCount("guest-file-write") != writes {
 		t.Fatalf("check mode: %s", out.Raw)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -62,7 +70,7 @@ func TestGuestCopyContent(t *testing.T) {
 	}
 
 	// Same content and mode (as an int, as YAML's 0600 arrives): no change, nothing written.
-	writes := a.callCount("guest-file-write")
+	writes = a.callCount("guest-file-write")
 	out = runTask(t, "AnsiballZ_guest_copy", copyTask(a, map[string]any{"content": secret, "dest": dest, "mode": 0o600})).mustSucceed(t)
 	if out.changed() || a.callCount("guest-file-write") != writes {
 		t.Fatalf("second run: %s", out.Raw)

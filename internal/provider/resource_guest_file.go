@@ -79,7 +79,8 @@ func (r *guestFileResource) Schema(ctx context.Context, _ resource.SchemaRequest
 		Description: "A whole file inside a guest, written through the QEMU guest agent. " +
 			"The write is atomic: the content goes to a new file in the same directory, which gets its mode and owner and is then renamed over the old one, " +
 			"so a reader in the guest never sees half a file and a failed write leaves the old file as it was. " +
-			"An upload cut off midway (the agent killed or restarted) fails the apply and leaves the old file whole; its temporary file (`.qga-put-*`) is removed too, unless the agent stays away longer than the write's recovery wait (about 40 s). " +
+			"Content up to 4 MiB is first staged in the guest's /tmp (a file only root can read, removed in every case), so that one guest command does the rest; larger content is written in place. " +
+			"An upload cut off midway (the agent killed or restarted) fails the apply and leaves the old file whole; its temporary file (`.qga-put-*`, in the file's directory or /tmp) is removed too, unless the agent stays away longer than the write's recovery wait (about 40 s). " +
 			"Needs `guest-exec` besides `guest-file-open/write/close` (the agent has no rename, chmod or chown; RHEL's default agent blocks both: see the Preparing guests guide). " +
 			"Every directory from the file's up to / must be changeable by root only (or be sticky, like /tmp), or by one other user, as whom the file is then written; " +
 			"a directory that a group or everyone can write is refused, since another user could redirect a write made there. " +
@@ -359,12 +360,7 @@ func (r *guestFileResource) write(ctx context.Context, plan *guestFileModel, con
 	if w.source != "" {
 		w.sha256, w.size = types.StringValue(res.SHA256), types.Int64Value(res.Size)
 	}
-	info, err := c.StatFile(ctx, p, false)
-	if err != nil {
-		agentError(diags, "reading back "+strconv.Quote(p)+" (it was written)", err)
-		return false
-	}
-	setFileAttrs(plan, info)
+	setFileAttrs(plan, res.Info) // read back by the write itself
 	plan.SHA256, plan.Size = w.sha256, w.size
 	plan.ContentWO = types.StringNull() // write-only: never in state
 	return true

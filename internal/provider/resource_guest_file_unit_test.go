@@ -39,17 +39,24 @@ func (g *fakeFileGuest) exec(e qgatest.Exec) qgatest.ExecResult {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
-	case strings.Contains(script, "echo staged"): // prepare: path, dir, mk, staging
-		if _, ok := g.a.File(args[0]); ok {
-			return qgatest.ExecResult{Stdout: fmt.Sprintf("trust root\nfile %s 0 0\n", g.modes[args[0]])}
+	case strings.Contains(script, "stage-unsafe") && args[0] == "plan":
+		return qgatest.ExecResult{Stdout: "root\n"}
+	case strings.Contains(script, "stage-unsafe"): // install: phase, path, dir, mk, mode, owner, group, content, tmp, cleanup, hash
+		p, mode, content := args[1], strings.TrimPrefix(args[4], "0"), args[7]
+		data, _ := g.a.File(content)
+		g.a.RemoveFile(content)
+		what := "absent"
+		if _, ok := g.a.File(p); ok {
+			what = "file"
 		}
-		return qgatest.ExecResult{Stdout: "trust root\nabsent\n"}
-	case strings.Contains(script, "mv -f -T"): // finish as root: tmp, path, mode, owner
-		data, _ := g.a.File(args[0])
-		g.a.RemoveFile(args[0])
-		g.a.SetFile(args[1], data)
-		g.modes[args[1]] = strings.TrimPrefix(args[2], "0")
-		return qgatest.ExecResult{}
+		g.a.SetFile(p, data)
+		switch {
+		case mode != "":
+			g.modes[p] = mode
+		case what == "absent":
+			g.modes[p] = "644"
+		}
+		return qgatest.ExecResult{Stdout: "done " + what + " -1\n" + g.stat(p, args[10] == "hash")}
 	case strings.Contains(script, "echo removed"): // remove: path, dir
 		if _, ok := g.a.File(args[0]); !ok {
 			return qgatest.ExecResult{Stdout: "absent\n"}
@@ -57,18 +64,23 @@ func (g *fakeFileGuest) exec(e qgatest.Exec) qgatest.ExecResult {
 		g.a.RemoveFile(args[0])
 		return qgatest.ExecResult{Stdout: "removed\n"}
 	case strings.Contains(script, "sha256sum"): // stat: path, hash
-		data, ok := g.a.File(args[0])
-		if !ok {
+		if _, ok := g.a.File(args[0]); !ok {
 			return qgatest.ExecResult{Stdout: "absent\n"}
 		}
-		out := fmt.Sprintf("regular file\n%d\n%s\n0\n0\nroot\nroot\n", len(data), g.modes[args[0]])
-		if args[1] == "hash" {
-			sum := sha256.Sum256(data)
-			out += hex.EncodeToString(sum[:]) + "  -\n"
-		}
-		return qgatest.ExecResult{Stdout: out}
+		return qgatest.ExecResult{Stdout: g.stat(args[0], args[1] == "hash")}
 	}
 	return qgatest.ExecResult{ExitCode: 1, Stderr: "unexpected script"}
+}
+
+// stat is statFileScript's answer for the file at p.
+func (g *fakeFileGuest) stat(p string, hash bool) string {
+	data, _ := g.a.File(p)
+	out := fmt.Sprintf("regular file\n%d\n%s\n0\n0\nroot\nroot\n", len(data), g.modes[p])
+	if hash {
+		sum := sha256.Sum256(data)
+		out += hex.EncodeToString(sum[:]) + "  -\n"
+	}
+	return out
 }
 
 // TestUnitGuestFile: create writes the file; a change in the guest is put

@@ -1,7 +1,7 @@
 package qgaclient
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -64,6 +64,9 @@ type PutFileRequest struct {
 	Owner, Group string
 	// CreateDirectories creates missing directories (root's, mode 755).
 	CreateDirectories bool
+	// HashAfter adds the written file's sha256, computed in the guest, to
+	// PutFileResult.Info: proof of what landed, for a caller that checks.
+	HashAfter bool
 }
 
 // PutFileResult says what PutFile did.
@@ -74,6 +77,10 @@ type PutFileResult struct {
 	// AsUser is the uid the names were changed as, when the directory is
 	// another user's (-1: as root).
 	AsUser int
+	// Info is the file as it is right after the write (with its sha256
+	// when HashAfter is set): what a caller would otherwise ask StatFile
+	// for.
+	Info *FileInfo
 }
 
 // ErrUnsafeDirectory: PutFile or RemoveFile refused a directory that a
@@ -189,74 +196,6 @@ func parseStat(out string) (*FileInfo, error) {
 	return info, nil
 }
 
-// putPlan is what the prepare script found.
-type putPlan struct {
-	noDir       bool
-	asRoot      bool
-	uid, gid    int    // the user, when not as root
-	refuse      string // why, when refused
-	refuseLevel int
-	target      string // absent, link, dir, file
-	mode        uint32 // of the existing file
-	fileUID     int
-	fileGID     int
-	staged      bool
-}
-
-func parsePutPlan(out string) (putPlan, error) {
-	var pl putPlan
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) == 1 && lines[0] == "nodir" {
-		pl.noDir = true
-		return pl, nil
-	}
-	bad := fmt.Errorf("unexpected answer %q", out)
-	t := strings.Fields(lines[0])
-	switch {
-	case len(t) == 2 && t[0] == "trust" && t[1] == "root":
-		pl.asRoot = true
-	case len(t) == 4 && t[0] == "trust" && t[1] == "user":
-		var err1, err2 error
-		pl.uid, err1 = strconv.Atoi(t[2])
-		pl.gid, err2 = strconv.Atoi(t[3])
-		if err1 != nil || err2 != nil {
-			return pl, bad
-		}
-	case len(t) == 3 && t[0] == "refuse":
-		n, err := strconv.Atoi(t[2])
-		if err != nil {
-			return pl, bad
-		}
-		pl.refuse, pl.refuseLevel = t[1], n
-		return pl, nil
-	default:
-		return pl, bad
-	}
-	if len(lines) < 2 {
-		return pl, bad
-	}
-	f := strings.Fields(lines[1])
-	switch {
-	case len(f) == 1 && (f[0] == "absent" || f[0] == "link" || f[0] == "dir"):
-		pl.target = f[0]
-	case len(f) == 4 && f[0] == "file":
-		mode, err1 := strconv.ParseUint(f[1], 8, 32)
-		uid, err2 := strconv.Atoi(f[2])
-		gid, err3 := strconv.Atoi(f[3])
-		if errors.Join(err1, err2, err3) != nil {
-			return pl, bad
-		}
-		pl.target, pl.mode, pl.fileUID, pl.fileGID = "file", uint32(mode), uid, gid
-	default:
-		return pl, bad
-	}
-	pl.staged = len(lines) > 2 && lines[2] == "staged"
-	if !pl.asRoot && !pl.staged {
-		return pl, bad
-	}
-	return pl, nil
-}
-
 // ancestor is the directory n levels above dir.
 func ancestor(dir string, n int) string {
 	for ; n > 0 && dir != "/"; n-- {
@@ -279,6 +218,17 @@ func refusal(dir, why string) error {
 		"make it writable by its owner only, or put the file elsewhere", ErrUnsafeDirectory, dir, why)
 }
 
+// smallPutLimit: content up to this size is staged in the guest's /tmp and
+// put in place by one script run (putFileScript install), as the scripts
+// cost a small file more time than its bytes. Larger content goes where a
+// first run (plan) says, so the guest never holds two copies of it and
+// the checks fail before a long upload, not after.
+const smallPutLimit = 4 << 20
+
+// errStageUnsafe: the guest's /tmp is not root's alone (not a root-owned
+// sticky directory), so a small file is not staged there.
+var errStageUnsafe = errors.New("the guest's /tmp is not a safe place to stage the content")
+
 // PutFile replaces the file at req.Path with req.Content (or what
 // req.Source yields), atomically: the content goes to a new file in the
 // same directory, which gets its mode and owner and is then renamed over
@@ -289,87 +239,151 @@ func (c *Client) PutFile(ctx context.Context, req PutFileRequest) (*PutFileResul
 	if err := CheckPutFile(req); err != nil {
 		return nil, newError(c.t.Target(), "guest-file-write", nil, err)
 	}
-	p, dir := req.Path, path.Dir(req.Path)
-	fail := func(err error) error {
-		e := newError(c.t.Target(), "guest-exec", nil, err)
-		e.About = fmt.Sprintf("file %q", p)
-		return e
-	}
 	if err := c.Require(ctx, "guest-file-open", "guest-file-write", "guest-file-close"); err != nil {
-		return nil, withAbout(err, fmt.Sprintf("writing %q", p))
+		return nil, withAbout(err, fmt.Sprintf("writing %q", req.Path))
 	}
+	// Before anything is written: content staged in a guest that blocks
+	// guest-exec could not be put in place, nor removed.
+	if err := c.Require(ctx, "guest-exec", "guest-exec-status"); err != nil {
+		return nil, withAbout(err, fmt.Sprintf("writing %q (guest-exec is needed for it)", req.Path))
+	}
+	small, err := takeSmall(&req)
+	if err != nil {
+		return nil, newError(c.t.Target(), "guest-file-write", nil, fmt.Errorf("reading the content for %q: %w", req.Path, err))
+	}
+	if small {
+		res, err := c.putSmall(ctx, req)
+		if !errors.Is(err, errStageUnsafe) {
+			return res, err
+		}
+	}
+	return c.putLarge(ctx, req)
+}
+
+// takeSmall says whether the content is at most smallPutLimit bytes; a
+// small Source is read into req.Content, and a large one is left to stream
+// (what was read of it goes first).
+func takeSmall(req *PutFileRequest) (bool, error) {
+	if req.Source == nil {
+		return len(req.Content) <= smallPutLimit, nil
+	}
+	head, err := io.ReadAll(io.LimitReader(req.Source, smallPutLimit+1))
+	if err != nil {
+		return false, err
+	}
+	if len(head) > smallPutLimit {
+		req.Source = io.MultiReader(bytes.NewReader(head), req.Source)
+		return false, nil
+	}
+	req.Content, req.Source = head, nil
+	return true, nil
+}
+
+// putSmall stages the content in the guest's /tmp (the agent creates the
+// file, exclusively, mode 600, under a name no one can guess) and puts it
+// in place with one script run.
+func (c *Client) putSmall(ctx context.Context, req PutFileRequest) (*PutFileResult, error) {
+	stage := "/tmp/.qga-put-" + randomName()
+	res := &PutFileResult{}
+	if err := c.putContent(ctx, stage, req, res); err != nil {
+		return nil, c.removeAfterFailure(ctx, stage, err)
+	}
+	tmp := path.Join(path.Dir(req.Path), ".qga-put-"+randomName())
+	return res, c.installPut(ctx, req, stage, tmp, stage, res)
+}
+
+// putLarge asks the guest where the content may go (plan), streams it
+// there and puts it in place (install).
+func (c *Client) putLarge(ctx context.Context, req PutFileRequest) (*PutFileResult, error) {
+	tmp := path.Join(path.Dir(req.Path), ".qga-put-"+randomName())
 	staging := "/tmp/qga-put-" + randomName()
-	mk := "0"
-	if req.CreateDirectories {
-		mk = "1"
-	}
-	out, err := c.runScript(ctx, "preparing to write", p, preparePutScript, p, dir, mk, staging)
+	out, err := c.runScript(ctx, "preparing to write", req.Path, putFileScript, putArgs(req, "plan", staging)...)
 	if err != nil {
 		return nil, err
 	}
-	pl, err := parsePutPlan(out)
-	switch {
-	case err != nil:
-		return nil, fail(err)
-	case pl.noDir:
-		return nil, fail(fmt.Errorf("directory %q does not exist: create it first, or ask for missing directories to be created", dir))
-	case pl.refuse != "":
-		return nil, fail(refusal(ancestor(dir, pl.refuseLevel), pl.refuse))
-	case pl.target == "dir":
-		return nil, fail(errors.New("it is a directory"))
-	}
-	mode := uint32(DefaultFileMode)
-	switch {
-	case req.Mode != nil:
-		mode = *req.Mode
-	case pl.target == "file":
-		mode = pl.mode
-	}
-	res := &PutFileResult{Created: pl.target == "absent", AsUser: -1}
-	tmp := path.Join(dir, ".qga-put-"+randomName())
-	modeArg := fmt.Sprintf("%04o", mode)
-	if pl.asRoot {
-		owner, group := req.Owner, req.Group
-		if pl.target == "file" {
-			owner = cmp.Or(owner, strconv.Itoa(pl.fileUID))
-			group = cmp.Or(group, strconv.Itoa(pl.fileGID))
-		}
-		own := cmp.Or(owner, "0")
-		if group != "" {
-			own += ":" + group
-		}
-		// The agent creates tmp itself (O_EXCL: its name is new and
+	content, cleanup := tmp, tmp
+	switch strings.TrimSpace(out) {
+	case "root":
+		// The agent creates tmp itself (exclusively: its name is new and
 		// unguessable) in a directory only root can change.
-		if err := c.putContent(ctx, tmp, req, res); err != nil {
-			return nil, c.removeAfterFailure(ctx, tmp, err)
-		}
-		if _, err := c.runScript(ctx, "installing", p, finishPutRootScript, tmp, p, modeArg, own); err != nil {
-			return nil, c.removeAfterFailure(ctx, tmp, err)
-		}
-		return res, nil
+	case "user":
+		// Another user may change names there: root keeps the content in
+		// its own staging directory, and that user does the rest.
+		content, cleanup = staging+"/f", staging
+	default:
+		return nil, c.putStopped(req, out)
 	}
-	// Another user may change names here: that user does the work.
-	res.AsUser = pl.uid
-	user := strconv.Itoa(pl.uid)
+	res := &PutFileResult{}
+	if err := c.putContent(ctx, content, req, res); err != nil {
+		return nil, c.removeAfterFailure(ctx, cleanup, err)
+	}
+	return res, c.installPut(ctx, req, content, tmp, cleanup, res)
+}
+
+// putArgs are putFileScript's arguments.
+func putArgs(req PutFileRequest, phase string, more ...string) []string {
+	mk, mode := "0", ""
+	if req.CreateDirectories {
+		mk = "1"
+	}
+	if req.Mode != nil {
+		mode = fmt.Sprintf("%04o", *req.Mode)
+	}
+	return append([]string{phase, req.Path, path.Dir(req.Path), mk, mode, req.Owner, req.Group}, more...)
+}
+
+// installPut puts the content of f in place through tmp (see
+// putFileScript) and fills in res; cleanup is gone afterwards.
+func (c *Client) installPut(ctx context.Context, req PutFileRequest, f, tmp, cleanup string, res *PutFileResult) error {
+	hash := ""
+	if req.HashAfter {
+		hash = "hash"
+	}
+	out, err := c.runScript(ctx, "installing", req.Path, putFileScript, putArgs(req, "install", f, tmp, cleanup, hash)...)
+	if err != nil {
+		// The script removes cleanup itself when it runs; whether it ran
+		// is unknown here.
+		return c.removeAfterFailure(ctx, cleanup, err)
+	}
+	first, rest, _ := strings.Cut(out, "\n")
+	var what string
+	if _, err := fmt.Sscanf(first, "done %s %d", &what, &res.AsUser); err != nil {
+		return c.putStopped(req, out)
+	}
+	res.Created = what == "absent"
+	if res.Info, err = parseStat(rest); err != nil {
+		return newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("looking at %q after writing it: %w", req.Path, err))
+	}
+	return nil
+}
+
+// putStopped is the error for a putFileScript run that did not go on.
+func (c *Client) putStopped(req PutFileRequest, out string) error {
+	p, dir := req.Path, path.Dir(req.Path)
+	var err error
+	f := strings.Fields(out)
 	switch {
-	case req.Owner != "" && req.Owner != user && !c.isUser(ctx, req.Owner, pl.uid):
-		return nil, c.removeAfterFailure(ctx, staging, fail(fmt.Errorf("directory %q belongs to uid %d, so qga writes there as that user, who cannot give the file to %q: "+
-			"leave owner unset, or put the file in a directory only root can change", dir, pl.uid, req.Owner)))
-	case pl.target == "file" && pl.fileUID != pl.uid && req.Owner == "":
-		return nil, c.removeAfterFailure(ctx, staging, fail(fmt.Errorf("it belongs to uid %d, but directory %q belongs to uid %d, so qga writes there as that user and the file would become theirs: "+
-			"set owner to that user to accept it", pl.fileUID, dir, pl.uid)))
+	case len(f) == 1 && f[0] == "stage-unsafe":
+		return errStageUnsafe
+	case len(f) == 1 && f[0] == "nodir":
+		err = fmt.Errorf("directory %q does not exist: create it first, or ask for missing directories to be created", dir)
+	case len(f) == 1 && f[0] == "dir":
+		err = errors.New("it is a directory")
+	case len(f) == 3 && f[0] == "refuse":
+		n, _ := strconv.Atoi(f[2])
+		err = refusal(ancestor(dir, n), f[1])
+	case len(f) == 2 && f[0] == "cannot-give":
+		err = fmt.Errorf("directory %q belongs to uid %s, so qga writes there as that user, who cannot give the file to %q: "+
+			"leave owner unset, or put the file in a directory only root can change", dir, f[1], req.Owner)
+	case len(f) == 3 && f[0] == "foreign-file":
+		err = fmt.Errorf("it belongs to uid %s, but directory %q belongs to uid %s, so qga writes there as that user and the file would become theirs: "+
+			"set owner to that user to accept it", f[1], dir, f[2])
+	default:
+		return newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("writing %q: unexpected answer %q", p, out))
 	}
-	group := req.Group
-	if group == "" && pl.target == "file" {
-		group = strconv.Itoa(pl.fileGID)
-	}
-	if err := c.putContent(ctx, staging+"/f", req, res); err != nil {
-		return nil, c.removeAfterFailure(ctx, staging, err)
-	}
-	if _, err := c.runScript(ctx, "installing", p, finishPutUserScript, staging, p, modeArg, group, user, strconv.Itoa(pl.gid), tmp); err != nil {
-		return nil, c.removeAfterFailure(ctx, staging, err)
-	}
-	return res, nil
+	e := newError(c.t.Target(), "guest-exec", nil, err)
+	e.About = fmt.Sprintf("file %q", p)
+	return e
 }
 
 // putContent writes the request's content to tmp, a new file of ours, and
@@ -412,12 +426,6 @@ func SHA256Of(r io.Reader) (string, int64, error) {
 // ErrContentChanged: a PutFile source changed between its hashing and its
 // upload (PutFileRequest.ExpectSHA256).
 var ErrContentChanged = errors.New("the content changed while it was copied")
-
-// isUser says whether name is the account of uid in the guest.
-func (c *Client) isUser(ctx context.Context, name string, uid int) bool {
-	out, err := c.runScript(ctx, "looking up user", name, guestFilePath+`id -u -- "$1"`, name)
-	return err == nil && strings.TrimSpace(out) == strconv.Itoa(uid)
-}
 
 // removeAfterFailure removes a temporary file or staging directory of ours
 // on an error path, whatever ctx says, and returns err; when the removal

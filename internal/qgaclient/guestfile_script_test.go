@@ -81,22 +81,55 @@ func TestFileScripts(t *testing.T) {
 		}
 	}
 
-	t.Run("root's directory: root writes, the rename replaces a symlink", func(t *testing.T) {
+	// install runs putFileScript's install phase for p (mode, owner,
+	// group as asked) from the file f through tmp, cleaning up c.
+	install := func(t *testing.T, p, mode, own, grp, f, tmp, c string) (string, int) {
+		t.Helper()
+		return runFileScript(t, putFileScript, "install", p, filepath.Dir(p), "0", mode, own, grp, f, tmp, c)
+	}
+	plan := func(t *testing.T, p, mk, staging string) string {
+		t.Helper()
+		out, code := runFileScript(t, putFileScript, "plan", p, filepath.Dir(p), mk, "", "", "", staging)
+		if code != 0 {
+			t.Fatalf("plan: exit %d, %q", code, out)
+		}
+		return out
+	}
+	// stage is root's copy of the content, as the agent writes it.
+	stage := func(t *testing.T, content string) string {
+		t.Helper()
+		f := filepath.Join(t.TempDir(), ".qga-put-stage")
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	gone := func(t *testing.T, p string) {
+		t.Helper()
+		if _, err := os.Lstat(p); err == nil {
+			t.Fatalf("%q is still there", p)
+		}
+	}
+	done := func(t *testing.T, out string, code int, want string) *FileInfo {
+		t.Helper()
+		first, rest, _ := strings.Cut(out, "\n")
+		info, err := parseStat(rest)
+		if code != 0 || first != want || err != nil {
+			t.Fatalf("install: exit %d, %q (%v); want %q", code, out, err, want)
+		}
+		return info
+	}
+
+	t.Run("root's directory, one run: root writes, the rename replaces a symlink", func(t *testing.T) {
 		d := fileScriptDir(t, 0, 0o755)
 		p := filepath.Join(d, "f -n $(x)")
 		if err := os.Symlink(victim, p); err != nil {
 			t.Fatal(err)
 		}
-		out, code := runFileScript(t, preparePutScript, p, d, "0", filepath.Join(d, "unused"))
-		if code != 0 || out != "trust root\nlink\n" {
-			t.Fatalf("prepare: exit %d, %q", code, out)
-		}
-		tmp := filepath.Join(d, ".qga-put-0123")
-		if err := os.WriteFile(tmp, []byte("new"), 0o600); err != nil { // what the agent does
-			t.Fatal(err)
-		}
-		if out, code := runFileScript(t, finishPutRootScript, tmp, p, "0640", "65534:65534"); code != 0 {
-			t.Fatalf("finish: exit %d, %q", code, out)
+		f, tmp := stage(t, "new"), filepath.Join(d, ".qga-put-0123")
+		out, code := install(t, p, "0640", "65534", "65534", f, tmp, f)
+		if info := done(t, out, code, "done link -1"); info.UID != nobody || info.Mode != 0o640 || info.Size != 3 {
+			t.Fatalf("stat after the write: %+v", info)
 		}
 		if b, _ := os.ReadFile(p); string(b) != "new" {
 			t.Fatalf("file holds %q", b)
@@ -104,19 +137,41 @@ func TestFileScripts(t *testing.T) {
 		if uid, mode := fileOwner(t, p); uid != nobody || mode != 0o640 {
 			t.Fatalf("file is uid %d mode %v; want 65534, -rw-r-----", uid, mode)
 		}
-		if _, err := os.Lstat(tmp); err == nil {
-			t.Fatal("the temporary file is still there")
-		}
+		gone(t, tmp)
+		gone(t, f)
 		victimKept(t)
+
+		// Nothing asked: the file keeps its mode and owner.
+		f = stage(t, "again")
+		out, code = install(t, p, "", "", "", f, tmp, f)
+		if info := done(t, out, code, "done file -1"); info.UID != nobody || info.GID != nobody || info.Mode != 0o640 {
+			t.Fatalf("the file did not keep its mode and owner: %+v", info)
+		}
+	})
+
+	t.Run("root's directory, large: plan, then the agent writes in place", func(t *testing.T) {
+		d := fileScriptDir(t, 0, 0o755)
+		p := filepath.Join(d, "new\nfile")
+		if out := plan(t, p, "0", "/nonexistent"); out != "root\n" {
+			t.Fatalf("plan: %q", out)
+		}
+		tmp := filepath.Join(d, ".qga-put-4567")
+		if err := os.WriteFile(tmp, []byte("large"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, code := install(t, p, "", "", "", tmp, tmp, tmp)
+		if info := done(t, out, code, "done absent -1"); info.UID != 0 || info.Mode != 0o644 || info.Size != 5 {
+			t.Fatalf("a new file: %+v; want root's, mode 644", info)
+		}
+		gone(t, tmp)
 	})
 
 	t.Run("a user's directory: the user writes, root's files stay root's", func(t *testing.T) {
 		d := fileScriptDir(t, nobody, 0o755)
 		p := filepath.Join(d, "f")
 		staging := filepath.Join(t.TempDir(), "staging")
-		out, code := runFileScript(t, preparePutScript, p, d, "0", staging)
-		if code != 0 || out != "trust user 65534 65534\nabsent\nstaged\n" {
-			t.Fatalf("prepare: exit %d, %q", code, out)
+		if out := plan(t, p, "0", staging); out != "user\n" {
+			t.Fatalf("plan: %q", out)
 		}
 		if _, mode := fileOwner(t, staging); mode.Perm() != 0o700 {
 			t.Fatalf("staging directory mode %v", mode)
@@ -124,62 +179,86 @@ func TestFileScripts(t *testing.T) {
 		if err := os.WriteFile(staging+"/f", []byte("mine"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		tmp := filepath.Join(d, ".qga-put-4567")
-		if out, code := runFileScript(t, finishPutUserScript, staging, p, "0600", "", "65534", "65534", tmp); code != 0 {
-			t.Fatalf("finish: exit %d, %q", code, out)
-		}
+		tmp := filepath.Join(d, ".qga-put-89ab")
+		out, code := install(t, p, "0600", "", "", staging+"/f", tmp, staging)
+		done(t, out, code, "done absent 65534")
 		if b, _ := os.ReadFile(p); string(b) != "mine" {
 			t.Fatalf("file holds %q", b)
 		}
 		if uid, mode := fileOwner(t, p); uid != nobody || mode != 0o600 {
 			t.Fatalf("file is uid %d mode %v", uid, mode)
 		}
-		if _, err := os.Lstat(staging); err == nil {
-			t.Fatal("the staging directory is still there")
-		}
+		gone(t, staging)
+
+		// Small, in one run, with the owner named: the user's own name.
+		f := stage(t, "small")
+		out, code = install(t, p, "", "nobody", "", f, tmp, f)
+		done(t, out, code, "done file 65534")
+		gone(t, f)
 
 		// The user put a symlink where the temporary file goes: the
 		// user's own exclusive create fails; nothing is followed.
-		if err := os.MkdirAll(staging, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(staging+"/f", []byte("again"), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.Symlink(victim, tmp); err != nil {
 			t.Fatal(err)
 		}
-		if _, code := runFileScript(t, finishPutUserScript, staging, p, "0644", "", "65534", "65534", tmp); code == 0 {
-			t.Fatal("finish went on over a symlink in the temporary file's place")
+		f = stage(t, "again")
+		if out, code := install(t, p, "0644", "", "", f, tmp, f); code == 0 {
+			t.Fatalf("install went on over a symlink in the temporary file's place: %q", out)
 		}
-		if b, _ := os.ReadFile(p); string(b) != "mine" {
+		if b, _ := os.ReadFile(p); string(b) != "small" {
 			t.Fatalf("a failed write changed the file: %q", b)
 		}
+		gone(t, f)
 		victimKept(t)
+
+		// Owners the user cannot give the file to, or would take it from.
+		if out, _ := install(t, p, "", "root", "", stage(t, "x"), tmp, "/nonexistent"); out != "cannot-give 65534\n" {
+			t.Fatalf("owner root in a user's directory: %q", out)
+		}
+		rootsFile := filepath.Join(d, "roots")
+		if err := os.WriteFile(rootsFile, []byte("r"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := install(t, rootsFile, "", "", "", stage(t, "x"), tmp, "/nonexistent"); out != "foreign-file 0 65534\n" {
+			t.Fatalf("root's file in a user's directory: %q", out)
+		}
+		if b, _ := os.ReadFile(rootsFile); string(b) != "r" {
+			t.Fatalf("a refused write changed the file: %q", b)
+		}
 	})
 
 	t.Run("refusals and what is in the way", func(t *testing.T) {
 		open := fileScriptDir(t, 0, 0o777)
-		if out, _ := runFileScript(t, preparePutScript, filepath.Join(open, "f"), open, "0", "/nonexistent"); out != "refuse writable-by-group-or-others 0\n" {
+		if out := plan(t, filepath.Join(open, "f"), "0", "/nonexistent"); out != "refuse writable-by-group-or-others 0\n" {
 			t.Fatalf("world-writable directory: %q", out)
 		}
 		sub := filepath.Join(open, "sub")
 		if err := os.Mkdir(sub, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if out, _ := runFileScript(t, preparePutScript, filepath.Join(sub, "f"), sub, "0", "/nonexistent"); out != "refuse writable-by-group-or-others 1\n" {
+		if out := plan(t, filepath.Join(sub, "f"), "0", "/nonexistent"); out != "refuse writable-by-group-or-others 1\n" {
 			t.Fatalf("under a world-writable directory: %q", out)
 		}
 		d := fileScriptDir(t, 0, 0o755)
-		if out, _ := runFileScript(t, preparePutScript, filepath.Join(d, "no/such/f"), filepath.Join(d, "no/such"), "0", "/x"); out != "nodir\n" {
+		if out := plan(t, filepath.Join(d, "no/such/f"), "0", "/x"); out != "nodir\n" {
 			t.Fatalf("missing directory: %q", out)
 		}
-		if out, _ := runFileScript(t, preparePutScript, filepath.Join(d, "new/dirs/f"), filepath.Join(d, "new/dirs"), "1", "/x"); out != "trust root\nabsent\n" {
+		if out := plan(t, filepath.Join(d, "new/dirs/f"), "1", "/x"); out != "root\n" {
 			t.Fatalf("created directories: %q", out)
 		}
-		if out, _ := runFileScript(t, preparePutScript, filepath.Join(d, "new"), d, "0", "/x"); out != "trust root\ndir\n" {
+		if out := plan(t, filepath.Join(d, "new"), "0", "/x"); out != "dir\n" {
 			t.Fatalf("a directory in the way: %q", out)
 		}
+		// Content staged where others could swap it: not used, removed.
+		f := filepath.Join(open, ".qga-put-stage")
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, code := install(t, filepath.Join(d, "f"), "", "", "", f, filepath.Join(d, ".qga-put-cdef"), f); code != 0 || out != "stage-unsafe\n" {
+			t.Fatalf("a stage in a world-writable directory: exit %d, %q", code, out)
+		}
+		gone(t, f)
+		gone(t, filepath.Join(d, "f"))
 	})
 
 	t.Run("stat and remove", func(t *testing.T) {

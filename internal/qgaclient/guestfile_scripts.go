@@ -24,12 +24,20 @@ const guestFilePath = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 // trustWalk is a function the scripts share: trust DIR prints the trust
 // line for DIR (which exists) and its ancestors. A refusal names the
 // directory by how many levels above DIR it is (0: DIR itself): a name
-// printed by the guest could hold anything, newlines too.
+// printed by the guest could hold anything, newlines too. One stat for all
+// the levels: each process costs a TCG guest milliseconds.
 const trustWalk = `trust() {
-	a=$1 user= n=0
+	a=$1
+	set --
 	while :; do
-		s=$(stat -L --printf='%u %a' -- "$a") || return 1
-		u=${s% *} m=$((0${s#* }))
+		set -- "$@" "$a"
+		[ "$a" = / ] && break
+		a=${a%/*}; [ -n "$a" ] || a=/
+	done
+	s=$(stat -L --printf='%u %a\n' -- "$@") || return 1
+	user= n=0
+	while read -r u m; do
+		m=$((0$m))
 		if [ $((m & 18)) -ne 0 ] && { [ $((m & 512)) -eq 0 ] || [ "$u" != 0 ]; }; then
 			echo "refuse writable-by-group-or-others $n"; return 0
 		fi
@@ -37,10 +45,10 @@ const trustWalk = `trust() {
 			if [ -n "$user" ] && [ "$user" != "$u" ]; then echo "refuse owned-by-two-users $n"; return 0; fi
 			user=$u un=$n
 		fi
-		[ "$a" = / ] && break
-		a=${a%/*}; [ -n "$a" ] || a=/
 		n=$((n + 1))
-	done
+	done <<EOF
+$s
+EOF
 	[ -n "$user" ] || { echo "trust root"; return 0; }
 	g=$(id -g -- "$user" 2>/dev/null) || { echo "refuse owner-has-no-account $un"; return 0; }
 	echo "trust user $user $g"
@@ -57,51 +65,97 @@ if [ -L "$p" ]; then echo link; exit 0; fi
 stat --printf='%F\n%s\n%a\n%u\n%g\n%U\n%G\n' -- "$p" || exit 3
 if [ "$h" = hash ] && [ -f "$p" ]; then sha256sum <"$p" || exit 4; fi`
 
-// preparePutScript: $1 the file, $2 its directory, $3 "1" to create the
-// directory (mode 755, as root), $4 a fresh staging directory for the
-// "trust user" case. Prints "nodir" alone, or: the trust line; then
-// "absent", "link", "dir", or "file MODE UID GID" for what is at $1; then,
-// for "trust user", "staged" once $4 exists (mode 700, root's).
-const preparePutScript = guestFilePath + trustWalk + `p=$1 d=$2 mk=$3 s=$4
-if [ ! -d "$d" ]; then
-	[ "$mk" = 1 ] || { echo nodir; exit 0; }
-	(umask 022 && mkdir -p -- "$d") || exit 3
+// putFileScript does all of PutFile's work in the guest but moving the
+// content, in one run for a small file, two for a large one (each process
+// costs a TCG guest time):
+//
+//	plan    P D MK MODE OWN GRP STAGING: before a large upload, checks
+//	        everything and prints "root" (the agent may write the content
+//	        to a new name in D) or "user" (it goes to STAGING/f; STAGING is
+//	        made here, root's, mode 700);
+//	install P D MK MODE OWN GRP F T C H: checks everything again and puts the
+//	        content of F, a file only root can change, in place at P by way
+//	        of the new name T in D (T is F itself when the agent wrote it
+//	        there), then prints "done WHAT AS" (WHAT: absent, link or file
+//	        before; AS: the uid the names were changed as, -1 for root) and
+//	        P's stat lines (statFileScript's; with its hash when H is
+//	        "hash").
+//
+// P is the file, D its directory, MK "1" to create D (as root, mode 755).
+// MODE, OWN and GRP are what was asked; empty: an existing file keeps its
+// own, and a new one gets mode 644 and belongs to whoever writes it (root,
+// or the owner of the directory). A run that cannot go on prints one line
+// and exits 0: nodir, dir, "refuse WHY LEVEL" (see trust), "cannot-give
+// UID" (the directory is UID's, who cannot give the file to OWN),
+// "foreign-file FUID UID" (the file is FUID's but the directory UID's, so
+// it would change hands without OWN saying so), "stage-unsafe" (F's
+// directory is not root's alone). An install run removes C in every case
+// (F, or the staging directory): the caller does only when the run failed
+// to happen.
+const putFileScript = guestFilePath + trustWalk + `phase=$1 p=$2 d=$3 mk=$4 mode=$5 own=$6 grp=$7 f=$8 t=$9 c=${10} h=${11}
+if [ "$phase" = install ]; then
+	trap 'if [ -d "$c" ] && [ ! -L "$c" ]; then rm -rf -- "$c"; else rm -f -- "$c"; fi' EXIT
 fi
-t=$(trust "$d") || exit 3
-echo "$t"
-case $t in refuse*) exit 0 ;; esac
-if [ -L "$p" ]; then echo link
-elif [ -d "$p" ]; then echo dir
-elif [ -e "$p" ]; then stat --printf='file %a %u %g\n' -- "$p" || exit 3
-else echo absent
+decide() {
+	if [ ! -d "$d" ]; then
+		[ "$mk" = 1 ] || { echo nodir; return 1; }
+		(umask 022 && mkdir -p -- "$d") || exit 3
+	fi
+	tr=$(trust "$d") || exit 3
+	case $tr in refuse*) echo "$tr"; return 1 ;; esac
+	fmode= fuid= fgid=
+	if [ -L "$p" ]; then what=link
+	elif [ -d "$p" ]; then echo dir; return 1
+	elif [ -e "$p" ]; then
+		what=file
+		s=$(stat --printf='%a %u %g' -- "$p") || exit 3
+		fmode=${s%% *} s=${s#* } fuid=${s% *} fgid=${s#* }
+	else what=absent
+	fi
+	[ -n "$mode" ] || mode=${fmode:-644}
+	[ -n "$grp" ] || grp=$fgid
+	case $tr in
+	"trust root") [ -n "$own" ] || own=${fuid:-0} ;;
+	*)
+		uid=${tr#trust user } gid=${uid#* } uid=${uid% *}
+		if [ -n "$own" ] && [ "$own" != "$uid" ] && [ "$(id -u -- "$own" 2>/dev/null)" != "$uid" ]; then
+			echo "cannot-give $uid"; return 1
+		fi
+		if [ "$what" = file ] && [ "$fuid" != "$uid" ] && [ -z "$own" ]; then
+			echo "foreign-file $fuid $uid"; return 1
+		fi ;;
+	esac
+}
+decide || exit 0
+if [ "$phase" = plan ]; then
+	case $tr in
+	"trust root") echo root ;;
+	*) mkdir -m 700 -- "$f" || exit 3; echo user ;;
+	esac
+	exit 0
 fi
-case $t in "trust user "*) mkdir -m 700 -- "$s" && echo staged || exit 3 ;; esac`
-
-// finishPutRootScript: "trust root". $1 the temporary file the agent wrote
-// (in the file's directory), $2 the file, $3 the mode (octal), $4 the
-// owner (chown's OWNER[:GROUP], numeric or names). The rename replaces the
-// file (or a symlink there) in one step; on any failure the temporary file
-// goes and the old file stays.
-const finishPutRootScript = guestFilePath + `t=$1 p=$2 mode=$3 own=$4
-if chown -h -- "$own" "$t" && chmod -- "$mode" "$t" && mv -f -T -- "$t" "$p"; then exit 0; fi
-rm -f -- "$t"; exit 1`
-
-// finishPutUserScript: "trust user". $1 the staging directory (root's,
-// mode 700) holding the content in "f", $2 the file, $3 the mode, $4 a
-// group or "" (the user's own), $5 and $6 the user's uid and gid, $7 the
-// temporary name (in the file's directory). As the user: the content is
-// copied from root's staging file (opened by root for the user's stdin)
-// into a new file created exclusively, given its mode and group, and
-// renamed over the file. The staging directory goes in every case.
-const finishPutUserScript = guestFilePath + `s=$1 p=$2 mode=$3 grp=$4 uid=$5 gid=$6 t=$7
-setpriv --reuid="$uid" --regid="$gid" --init-groups -- /bin/sh -c '
+[ "$(trust "${f%/*}")" = "trust root" ] && [ -f "$f" ] && [ ! -L "$f" ] || { echo stage-unsafe; exit 0; }
+case $tr in
+"trust root")
+	as=-1
+	if [ "$f" != "$t" ]; then (umask 077; set -C; cat <"$f" >"$t") || { rm -f -- "$t"; exit 1; }; fi
+	if ! { chown -h -- "$own${grp:+:$grp}" "$t" && chmod -- "$mode" "$t" && mv -f -T -- "$t" "$p"; }; then
+		rm -f -- "$t"; exit 1
+	fi ;;
+*)
+	# As the user: the content, opened by root for the user's stdin, goes
+	# to a new file created exclusively, which gets its mode and group and
+	# is renamed over the file.
+	as=$uid
+	setpriv --reuid="$uid" --regid="$gid" --init-groups -- /bin/sh -c '
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 umask 077; set -C
 if cat >"$1" && { [ -z "$4" ] || chgrp -- "$4" "$1"; } && chmod -- "$3" "$1" && mv -f -T -- "$1" "$2"; then exit 0; fi
-rm -f -- "$1"; exit 1' qga-put "$t" "$p" "$mode" "$grp" <"$s/f"
-st=$?
-rm -rf -- "$s"
-exit $st`
+rm -f -- "$1"; exit 1' qga-put "$t" "$p" "$mode" "$grp" <"$f" || exit 1 ;;
+esac
+echo "done $what $as"
+stat --printf='%F\n%s\n%a\n%u\n%g\n%U\n%G\n' -- "$p" || exit 3
+if [ "$h" = hash ]; then sha256sum <"$p" || true; fi`
 
 // removeFileScript: $1 the file. Removes it (a regular file or a symlink,
 // never a directory) as whoever may change names in its directory (see

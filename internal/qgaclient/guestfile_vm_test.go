@@ -41,9 +41,12 @@ func TestRealVMPutFile(t *testing.T) {
 			content := make([]byte, 3<<20+17)
 			_, _ = rand.Read(content)
 			sum := sha256.Sum256(content)
-			res, err := c.PutFile(ctx(t), qgaclient.PutFileRequest{Path: p, Content: content, Mode: modePtr(0o640), Owner: "alice"})
+			res, err := c.PutFile(ctx(t), qgaclient.PutFileRequest{Path: p, Content: content, Mode: modePtr(0o640), Owner: "alice", HashAfter: true})
 			if err != nil || !res.Created || res.AsUser != -1 || res.SHA256 != hex.EncodeToString(sum[:]) {
 				t.Fatalf("put: %+v, %v", res, err)
+			}
+			if i := res.Info; i == nil || i.Size != int64(len(content)) || i.Mode != 0o640 || i.Owner != "alice" || i.SHA256 != res.SHA256 {
+				t.Fatalf("what the write read back: %+v", i)
 			}
 			info, err := c.StatFile(ctx(t), p, true)
 			if err != nil || !info.Regular() || info.Size != int64(len(content)) || info.Mode != 0o640 || info.Owner != "alice" || info.SHA256 != res.SHA256 {
@@ -113,6 +116,17 @@ func TestRealVMPutFile(t *testing.T) {
 			}
 			if _, err := c.PutFile(ctx(t), qgaclient.PutFileRequest{Path: mine, Content: []byte("x"), Owner: "root"}); err == nil || !strings.Contains(err.Error(), "cannot give the file") {
 				t.Fatalf("root owner in alice's home: %v", err)
+			}
+			// Large content (not staged in /tmp first: planned, then
+			// written in root's own staging directory) in alice's home.
+			large := make([]byte, 4<<20+1)
+			_, _ = rand.Read(large)
+			res, err = c.PutFile(ctx(t), qgaclient.PutFileRequest{Path: mine, Source: bytes.NewReader(large), HashAfter: true})
+			if err != nil {
+				t.Fatalf("large put in alice's home: %v", err)
+			}
+			if res.AsUser <= 0 || res.Created || res.Info == nil || res.Info.Owner != "alice" || res.Info.SHA256 != res.SHA256 || res.Size != int64(len(large)) {
+				t.Fatalf("large put in alice's home: %+v (%+v)", res, res.Info)
 			}
 
 			// Remove, then remove again.

@@ -19,7 +19,8 @@ description:
   - The file comes from I(src), a file B(on the machine the module runs on), or from I(content).
   - The write is atomic. The content goes to a new file in the same directory, which gets its mode, owner and
     group and is then renamed over I(dest). A reader in the guest sees the old file or the new one, never part of
-    one, and a failed write leaves the old file in place.
+    one, and a failed write leaves the old file in place. Content up to 4 MiB is first staged in the guest's
+    C(/tmp), in a file only root can read that is removed in every case, so that one guest command does the rest.
   - The task is idempotent. The guest computes the sha256 of the existing file. When it matches and the mode, the owner
     and the group are as asked, nothing is written and the task reports no change.
   - Directories that a user other than root and the directory's owner could change are refused, because that user
