@@ -314,12 +314,14 @@ func TestWaitForAgentGivesUpWithCause(t *testing.T) {
 	})
 	c := socketClient(t, a)
 	start := time.Now()
-	err := c.WaitForAgent(context.Background(), 700*time.Millisecond, nil)
+	// The cause is the agent's answer even when a loaded machine makes the
+	// last ping miss the wait's end.
+	err := c.WaitForAgent(context.Background(), 2*time.Second, nil)
 	if !errors.Is(err, ErrAgentUnavailable) || !strings.Contains(err.Error(), "still booting") || !strings.Contains(err.Error(), "after waiting") {
 		t.Fatalf("err = %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("waited %s for a 700ms limit", d)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("waited %s for a 2s limit", d)
 	}
 }
 

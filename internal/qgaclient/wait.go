@@ -54,6 +54,7 @@ func (c *Client) WaitForAgent(ctx context.Context, limit time.Duration, progress
 	pause := p.Initial
 	attempts := 0
 	var daemonDownSince time.Time
+	var cause error // what the error reports
 	for {
 		attempts++
 		err := c.connectAndPing(ctx, p.PingTimeout)
@@ -62,6 +63,11 @@ func (c *Client) WaitForAgent(ctx context.Context, limit time.Duration, progress
 		}
 		if final(err) {
 			return err
+		}
+		// An attempt cut short by the wait's own end tells less than the
+		// one before it (the agent's "still booting", a refused socket).
+		if cause == nil || ctx.Err() == nil {
+			cause = err
 		}
 		if connFailureOf(err) == connFailureDaemonDown {
 			if daemonDownSince.IsZero() {
@@ -78,7 +84,7 @@ func (c *Client) WaitForAgent(ctx context.Context, limit time.Duration, progress
 		}
 		select {
 		case <-ctx.Done():
-			return gaveUp(c, err, fmt.Sprintf("no answer after waiting %s", time.Since(start).Round(100*time.Millisecond)), attempts)
+			return gaveUp(c, cause, fmt.Sprintf("no answer after waiting %s", time.Since(start).Round(100*time.Millisecond)), attempts)
 		case <-time.After(pause):
 		}
 		pause = min(time.Duration(float64(pause)*p.Factor), p.Max)
