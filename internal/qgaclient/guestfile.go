@@ -204,6 +204,17 @@ func ancestor(dir string, n int) string {
 	return dir
 }
 
+// refusedLine is the error for a trust walk's "refuse WHY LEVEL" line (see
+// trustWalk), split into fields, about a file in dir; nil for any other
+// line.
+func refusedLine(f []string, dir string) error {
+	if len(f) != 3 || f[0] != "refuse" {
+		return nil
+	}
+	n, _ := strconv.Atoi(f[2])
+	return refusal(ancestor(dir, n), f[1])
+}
+
 // refusal explains a refused directory and what to change.
 func refusal(dir, why string) error {
 	switch why {
@@ -360,18 +371,16 @@ func (c *Client) installPut(ctx context.Context, req PutFileRequest, f, tmp, cle
 // putStopped is the error for a putFileScript run that did not go on.
 func (c *Client) putStopped(req PutFileRequest, out string) error {
 	p, dir := req.Path, path.Dir(req.Path)
-	var err error
 	f := strings.Fields(out)
+	err := refusedLine(f, dir)
 	switch {
+	case err != nil:
 	case len(f) == 1 && f[0] == "stage-unsafe":
 		return errStageUnsafe
 	case len(f) == 1 && f[0] == "nodir":
 		err = fmt.Errorf("directory %q does not exist: create it first, or ask for missing directories to be created", dir)
 	case len(f) == 1 && f[0] == "dir":
 		err = errors.New("it is a directory")
-	case len(f) == 3 && f[0] == "refuse":
-		n, _ := strconv.Atoi(f[2])
-		err = refusal(ancestor(dir, n), f[1])
 	case len(f) == 2 && f[0] == "cannot-give":
 		err = fmt.Errorf("directory %q belongs to uid %s, so qga writes there as that user, who cannot give the file to %q: "+
 			"leave owner unset, or put the file in a directory only root can change", dir, f[1], req.Owner)
@@ -450,6 +459,9 @@ func (c *Client) RemoveFile(ctx context.Context, p string) (removed bool, err er
 		return false, err
 	}
 	f := strings.Fields(out)
+	if err := refusedLine(f, path.Dir(p)); err != nil {
+		return false, newError(c.t.Target(), "guest-exec", nil, err)
+	}
 	switch {
 	case len(f) == 1 && f[0] == "removed":
 		return true, nil
@@ -457,9 +469,6 @@ func (c *Client) RemoveFile(ctx context.Context, p string) (removed bool, err er
 		return false, nil
 	case len(f) == 1 && f[0] == "dir":
 		return false, newError(c.t.Target(), "guest-exec", nil, fmt.Errorf("%q is a directory: qga removes files only", p))
-	case len(f) == 3 && f[0] == "refuse":
-		n, _ := strconv.Atoi(f[2])
-		return false, newError(c.t.Target(), "guest-exec", nil, refusal(ancestor(path.Dir(p), n), f[1]))
 	}
 	return false, newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("removing %q: unexpected answer %q", p, out))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 )
 
@@ -51,14 +50,14 @@ func (c *Client) BackupFile(ctx context.Context, p, backup string) error {
 		return err
 	}
 	f := strings.Fields(out)
+	if err := refusedLine(f, path.Dir(p)); err != nil {
+		return newError(c.t.Target(), "guest-exec", nil, err)
+	}
 	switch {
 	case len(f) == 1 && f[0] == "linked":
 		return nil
 	case len(f) == 1 && f[0] == "notfile":
 		return newError(c.t.Target(), "guest-exec", nil, fmt.Errorf("%q is not a regular file: nothing to back up", p))
-	case len(f) == 3 && f[0] == "refuse":
-		n, _ := strconv.Atoi(f[2])
-		return newError(c.t.Target(), "guest-exec", nil, refusal(ancestor(path.Dir(p), n), f[1]))
 	}
 	return newError(c.t.Target(), "guest-exec", ErrAgentFailed, fmt.Errorf("keeping a backup of %q: unexpected answer %q", p, out))
 }

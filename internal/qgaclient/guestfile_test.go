@@ -38,6 +38,14 @@ func TestRefusalNamesTheDirectory(t *testing.T) {
 	if got := ancestor("/home", 5); got != "/" {
 		t.Errorf("ancestor past /: %q", got)
 	}
+	if err := refusedLine(strings.Fields("refuse owned-by-two-users 1\n"), "/home/alice/.ssh"); !errors.Is(err, ErrUnsafeDirectory) || !strings.Contains(err.Error(), `"/home/alice"`) {
+		t.Errorf("refusedLine: %v", err)
+	}
+	for _, other := range []string{"root\n", "refuse\n", "nodir\n", ""} {
+		if err := refusedLine(strings.Fields(other), "/etc"); err != nil {
+			t.Errorf("refusedLine(%q): %v", other, err)
+		}
+	}
 	if err := refusal("/srv/x", "writable-by-group-or-others"); !errors.Is(err, ErrUnsafeDirectory) || !strings.Contains(err.Error(), `"/srv/x"`) {
 		t.Errorf("refusal: %v", err)
 	}
