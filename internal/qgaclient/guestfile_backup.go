@@ -24,11 +24,11 @@ import (
 // not a regular file, the refuse line, or "linked".
 const backupFileScript = guestFilePath + trustWalk + `p=$1 d=$2 b=$3
 if [ -L "$p" ] || [ ! -f "$p" ]; then echo notfile; exit 0; fi
-t=$(trust "$d") || exit 3
-case $t in
+trust "$d" || exit 3
+case $tr in
 "trust root") ln -P -- "$p" "$b" || exit 1 ;;
-"trust user "*) set -- $t; setpriv --reuid="$3" --regid="$4" --init-groups -- ln -P -- "$p" "$b" || exit 1 ;;
-*) echo "$t"; exit 0 ;;
+"trust user "*) set -- $tr; setpriv --reuid="$3" --regid="$4" --init-groups -- ln -P -- "$p" "$b" || exit 1 ;;
+*) echo "$tr"; exit 0 ;;
 esac
 echo linked`
 

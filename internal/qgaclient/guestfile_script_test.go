@@ -228,16 +228,30 @@ func TestFileScripts(t *testing.T) {
 	})
 
 	t.Run("refusals and what is in the way", func(t *testing.T) {
+		// Directories others could change names in, each named by its
+		// level above the file's directory.
 		open := fileScriptDir(t, 0, 0o777)
-		if out := plan(t, filepath.Join(open, "f"), "0", "/nonexistent"); out != "refuse writable-by-group-or-others 0\n" {
-			t.Fatalf("world-writable directory: %q", out)
+		noAccount := fileScriptDir(t, 65533, 0o755)
+		for _, sub := range []struct {
+			dir string
+			uid int
+		}{{filepath.Join(open, "sub"), 0}, {filepath.Join(noAccount, "nobody's"), nobody}} {
+			if err := os.Mkdir(sub.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(sub.dir, sub.uid, sub.uid); err != nil {
+				t.Fatal(err)
+			}
 		}
-		sub := filepath.Join(open, "sub")
-		if err := os.Mkdir(sub, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if out := plan(t, filepath.Join(sub, "f"), "0", "/nonexistent"); out != "refuse writable-by-group-or-others 1\n" {
-			t.Fatalf("under a world-writable directory: %q", out)
+		for _, c := range []struct{ dir, want string }{
+			{open, "refuse writable-by-group-or-others 0\n"},
+			{filepath.Join(open, "sub"), "refuse writable-by-group-or-others 1\n"},
+			{noAccount, "refuse owner-has-no-account 0\n"},
+			{filepath.Join(noAccount, "nobody's"), "refuse owned-by-two-users 1\n"},
+		} {
+			if out := plan(t, filepath.Join(c.dir, "f"), "0", "/x"); out != c.want {
+				t.Fatalf("a file in %q: %q; want %q", c.dir, out, c.want)
+			}
 		}
 		d := fileScriptDir(t, 0, 0o755)
 		if out := plan(t, filepath.Join(d, "no/such/f"), "0", "/x"); out != "nodir\n" {
@@ -249,16 +263,35 @@ func TestFileScripts(t *testing.T) {
 		if out := plan(t, filepath.Join(d, "new"), "0", "/x"); out != "dir\n" {
 			t.Fatalf("a directory in the way: %q", out)
 		}
-		// Content staged where others could swap it: not used, removed.
-		f := filepath.Join(open, ".qga-put-stage")
-		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+		// Content staged where others could swap it (a world-writable
+		// directory, a user's): not used, removed.
+		for _, stageDir := range []string{open, fileScriptDir(t, nobody, 0o700)} {
+			f := filepath.Join(stageDir, ".qga-put-stage")
+			if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if out, code := install(t, filepath.Join(d, "f"), "", "", "", f, filepath.Join(d, ".qga-put-cdef"), f); code != 0 || out != "stage-unsafe\n" {
+				t.Fatalf("a stage in %q: exit %d, %q", stageDir, code, out)
+			}
+			gone(t, f)
+			gone(t, filepath.Join(d, "f"))
+		}
+	})
+
+	t.Run("a sticky directory like /tmp: a name put in the temporary file's place is not followed", func(t *testing.T) {
+		d := fileScriptDir(t, 0, os.ModeSticky|0o777)
+		p, tmp := filepath.Join(d, "f"), filepath.Join(d, ".qga-put-sticky")
+		if err := os.Symlink(victim, tmp); err != nil {
 			t.Fatal(err)
 		}
-		if out, code := install(t, filepath.Join(d, "f"), "", "", "", f, filepath.Join(d, ".qga-put-cdef"), f); code != 0 || out != "stage-unsafe\n" {
-			t.Fatalf("a stage in a world-writable directory: exit %d, %q", code, out)
+		f := stage(t, "sticky")
+		out, code := install(t, p, "0600", "", "", f, tmp, f)
+		if info := done(t, out, code, "done absent -1"); info.UID != 0 || info.Mode != 0o600 || info.Size != 6 {
+			t.Fatalf("stat after the write: %+v", info)
 		}
+		gone(t, tmp)
 		gone(t, f)
-		gone(t, filepath.Join(d, "f"))
+		victimKept(t)
 	})
 
 	t.Run("stat and remove", func(t *testing.T) {
@@ -284,7 +317,7 @@ func TestFileScripts(t *testing.T) {
 			t.Fatalf("stat of a symlink: %q", out)
 		}
 		for _, f := range []string{p, link} {
-			if out, code := runFileScript(t, removeFileScript, f, d); code != 0 || out != "trust root\nremoved\n" && out != "removed\n" {
+			if out, code := runFileScript(t, removeFileScript, f, d); code != 0 || out != "removed\n" {
 				t.Fatalf("remove %q: exit %d, %q", f, code, out)
 			}
 		}

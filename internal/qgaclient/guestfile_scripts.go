@@ -21,37 +21,57 @@ package qgaclient
 const guestFilePath = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 `
 
-// trustWalk is a function the scripts share: trust DIR prints the trust
-// line for DIR (which exists) and its ancestors. A refusal names the
-// directory by how many levels above DIR it is (0: DIR itself): a name
-// printed by the guest could hold anything, newlines too. One stat for all
-// the levels: each process costs a TCG guest milliseconds.
+// trustWalk is a function the scripts share, called as "trust DIR [STAGE
+// [FILE]]" for DIR, a directory that exists. It sets tr to DIR's trust
+// line (see above); a refusal names the directory by how many levels above
+// DIR it is (0: DIR itself): a name printed by the guest could hold
+// anything, newlines too. With STAGE (a directory) it sets stage to "safe"
+// when STAGE and all its ancestors are root's alone, else "unsafe"; with
+// FILE, it sets fst to FILE's "UID MODE GID". One stat for all of it: each
+// process costs a TCG guest milliseconds. It runs in the caller's shell
+// (no subshell), so its own variables begin with "_".
 const trustWalk = `trust() {
-	a=$1
+	_a=$1 _s=$2 _f=$3
 	set --
+	[ -z "$_f" ] || set -- "$_f"
+	_nf=$#
 	while :; do
-		set -- "$@" "$a"
-		[ "$a" = / ] && break
-		a=${a%/*}; [ -n "$a" ] || a=/
+		set -- "$@" "$_a"
+		[ "$_a" = / ] && break
+		_a=${_a%/*}; [ -n "$_a" ] || _a=/
 	done
-	s=$(stat -L --printf='%u %a\n' -- "$@") || return 1
-	user= n=0
-	while read -r u m; do
-		m=$((0$m))
-		if [ $((m & 18)) -ne 0 ] && { [ $((m & 512)) -eq 0 ] || [ "$u" != 0 ]; }; then
-			echo "refuse writable-by-group-or-others $n"; return 0
+	_nd=$# _a=$_s
+	while [ -n "$_a" ]; do
+		set -- "$@" "$_a"
+		[ "$_a" = / ] && break
+		_a=${_a%/*}; [ -n "$_a" ] || _a=/
+	done
+	_st=$(stat -L --printf='%u %a %g\n' -- "$@") || return 1
+	tr= stage= _user= _un= _i=0
+	[ -z "$_s" ] || stage=safe
+	while read -r _u _m _g; do
+		_i=$((_i + 1))
+		if [ $_i -le $_nf ]; then fst="$_u $_m $_g"; continue; fi
+		_m=$((0$_m)) _open=0
+		if [ $((_m & 18)) -ne 0 ] && { [ $((_m & 512)) -eq 0 ] || [ "$_u" != 0 ]; }; then _open=1; fi
+		if [ $_i -gt $_nd ]; then
+			[ $_open = 0 ] && [ "$_u" = 0 ] || stage=unsafe
+			continue
 		fi
-		if [ "$u" != 0 ]; then
-			if [ -n "$user" ] && [ "$user" != "$u" ]; then echo "refuse owned-by-two-users $n"; return 0; fi
-			user=$u un=$n
+		[ -z "$tr" ] || continue
+		_n=$((_i - _nf - 1))
+		if [ $_open = 1 ]; then tr="refuse writable-by-group-or-others $_n"; continue; fi
+		if [ "$_u" != 0 ]; then
+			if [ -n "$_user" ] && [ "$_user" != "$_u" ]; then tr="refuse owned-by-two-users $_n"; continue; fi
+			_user=$_u _un=$_n
 		fi
-		n=$((n + 1))
 	done <<EOF
-$s
+$_st
 EOF
-	[ -n "$user" ] || { echo "trust root"; return 0; }
-	g=$(id -g -- "$user" 2>/dev/null) || { echo "refuse owner-has-no-account $un"; return 0; }
-	echo "trust user $user $g"
+	[ -z "$tr" ] || return 0
+	[ -n "$_user" ] || { tr="trust root"; return 0; }
+	_g=$(id -g -- "$_user" 2>/dev/null) || { tr="refuse owner-has-no-account $_un"; return 0; }
+	tr="trust user $_user $_g"
 }
 `
 
@@ -94,23 +114,29 @@ if [ "$h" = hash ] && [ -f "$p" ]; then sha256sum <"$p" || exit 4; fi`
 // to happen.
 const putFileScript = guestFilePath + trustWalk + `phase=$1 p=$2 d=$3 mk=$4 mode=$5 own=$6 grp=$7 f=$8 t=$9 c=${10} h=${11}
 if [ "$phase" = install ]; then
-	trap 'if [ -d "$c" ] && [ ! -L "$c" ]; then rm -rf -- "$c"; else rm -f -- "$c"; fi' EXIT
+	# rm only when C is still there (no process for nothing).
+	trap 'if [ -d "$c" ] && [ ! -L "$c" ]; then rm -rf -- "$c"; elif [ -e "$c" ] || [ -L "$c" ]; then rm -f -- "$c"; fi' EXIT
 fi
 decide() {
 	if [ ! -d "$d" ]; then
 		[ "$mk" = 1 ] || { echo nodir; return 1; }
 		(umask 022 && mkdir -p -- "$d") || exit 3
 	fi
-	tr=$(trust "$d") || exit 3
-	case $tr in refuse*) echo "$tr"; return 1 ;; esac
-	fmode= fuid= fgid=
 	if [ -L "$p" ]; then what=link
-	elif [ -d "$p" ]; then echo dir; return 1
-	elif [ -e "$p" ]; then
-		what=file
-		s=$(stat --printf='%a %u %g' -- "$p") || exit 3
-		fmode=${s%% *} s=${s#* } fuid=${s% *} fgid=${s#* }
+	elif [ -d "$p" ]; then what=dir
+	elif [ -e "$p" ]; then what=file
 	else what=absent
+	fi
+	sd= fl=
+	[ "$phase" != install ] || sd=${f%/*}
+	[ "$what" != file ] || fl=$p
+	trust "$d" "$sd" "$fl" || exit 3
+	case $tr in refuse*) echo "$tr"; return 1 ;; esac
+	[ "$what" != dir ] || { echo dir; return 1; }
+	fmode= fuid= fgid=
+	if [ "$what" = file ]; then
+		fuid=${fst%% *} fgid=${fst##* } fmode=${fst#* }
+		fmode=${fmode% *}
 	fi
 	[ -n "$mode" ] || mode=${fmode:-644}
 	[ -n "$grp" ] || grp=$fgid
@@ -134,14 +160,19 @@ if [ "$phase" = plan ]; then
 	esac
 	exit 0
 fi
-[ "$(trust "${f%/*}")" = "trust root" ] && [ -f "$f" ] && [ ! -L "$f" ] || { echo stage-unsafe; exit 0; }
+[ "$stage" = safe ] && [ -f "$f" ] && [ ! -L "$f" ] || { echo stage-unsafe; exit 0; }
 case $tr in
 "trust root")
 	as=-1
-	if [ "$f" != "$t" ]; then (umask 077; set -C; cat <"$f" >"$t") || { rm -f -- "$t"; exit 1; }; fi
-	if ! { chown -h -- "$own${grp:+:$grp}" "$t" && chmod -- "$mode" "$t" && mv -f -T -- "$t" "$p"; }; then
+	if [ "$f" != "$t" ]; then
+		# One process copies, gives and sets the mode (cat, chown, chmod).
+		set -- -T -m "$mode" -o "$own"
+		[ -z "$grp" ] || set -- "$@" -g "$grp"
+		install "$@" -- "$f" "$t" || { rm -f -- "$t"; exit 1; }
+	elif ! { chown -h -- "$own${grp:+:$grp}" "$t" && chmod -- "$mode" "$t"; }; then
 		rm -f -- "$t"; exit 1
-	fi ;;
+	fi
+	mv -f -T -- "$t" "$p" || { rm -f -- "$t"; exit 1; } ;;
 *)
 	# As the user: the content, opened by root for the user's stdin, goes
 	# to a new file created exclusively, which gets its mode and group and
@@ -163,10 +194,10 @@ if [ "$h" = hash ]; then sha256sum <"$p" || true; fi`
 const removeFileScript = guestFilePath + trustWalk + `p=$1 d=$2
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
 if [ -d "$p" ] && [ ! -L "$p" ]; then echo dir; exit 0; fi
-t=$(trust "$d") || exit 3
-case $t in
+trust "$d" || exit 3
+case $tr in
 "trust root") rm -f -- "$p" || exit 1 ;;
-"trust user "*) set -- $t; setpriv --reuid="$3" --regid="$4" --init-groups -- rm -f -- "$p" || exit 1 ;;
-*) echo "$t"; exit 0 ;;
+"trust user "*) set -- $tr; setpriv --reuid="$3" --regid="$4" --init-groups -- rm -f -- "$p" || exit 1 ;;
+*) echo "$tr"; exit 0 ;;
 esac
 echo removed`
