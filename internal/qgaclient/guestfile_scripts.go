@@ -31,20 +31,18 @@ const guestFilePath = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 // process costs a TCG guest milliseconds. It runs in the caller's shell
 // (no subshell), so its own variables begin with "_".
 const trustWalk = `trust() {
-	_a=$1 _s=$2 _f=$3
+	_d=$1 _s=$2 _f=$3 _nd=
 	set --
 	[ -z "$_f" ] || set -- "$_f"
 	_nf=$#
-	while :; do
-		set -- "$@" "$_a"
-		[ "$_a" = / ] && break
-		_a=${_a%/*}; [ -n "$_a" ] || _a=/
-	done
-	_nd=$# _a=$_s
-	while [ -n "$_a" ]; do
-		set -- "$@" "$_a"
-		[ "$_a" = / ] && break
-		_a=${_a%/*}; [ -n "$_a" ] || _a=/
+	# DIR and its ancestors up to /, then STAGE's; _nd counts up to DIR's last.
+	for _a in "$_d" "$_s"; do
+		while [ -n "$_a" ]; do
+			set -- "$@" "$_a"
+			[ "$_a" = / ] && break
+			_a=${_a%/*}; [ -n "$_a" ] || _a=/
+		done
+		[ -n "$_nd" ] || _nd=$#
 	done
 	_st=$(stat -L --printf='%u %a %g\n' -- "$@") || return 1
 	tr= stage= _user= _un= _i=0
