@@ -102,6 +102,24 @@ options:
     ini:
       - section: connection
         key: pipelining
+  precompile:
+    description:
+      - Compile a pipelined Python module's module_utils to bytecode on the controller and
+        send it with the module, so that the guest's Python does not compile the same source
+        again on every task (it keeps no bytecode cache for code it imports from the module's
+        zip). On an emulated guest that halves a small module's run.
+      - It takes effect when the guest's Python has the controller's bytecode version (the
+        same Python 3 minor version, e.g. Debian 12 on both ends); any other Python ignores
+        the bytecode and compiles the source as before. The module runs the same either way.
+    default: true
+    type: boolean
+    vars:
+      - name: ansible_qga_precompile
+    env:
+      - name: ANSIBLE_QGA_PRECOMPILE
+    ini:
+      - section: qga_connection
+        key: precompile
   helper:
     description:
       - The qga-module binary to use. By default the collection's own, C(bin/qga-module) in
@@ -140,6 +158,7 @@ from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
 from ansible_collections.qgatools.qga.plugins.module_utils.qga_helper import helper_path, missing_helper_message
+from ansible_collections.qgatools.qga.plugins.plugin_utils.precompile import precompile
 
 display = Display()
 
@@ -218,6 +237,10 @@ class Connection(ConnectionBase):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
         display.vvv(u'EXEC %s' % to_text(cmd), host=self._play_context.remote_addr)
         stdin = to_bytes(in_data or b'')
+        if stdin and self.get_option('precompile'):
+            stdin, added = precompile(stdin)
+            if added:
+                display.vvvv(u'QGA precompiled %d module_utils of the pipelined module' % added, host=self._play_context.remote_addr)
         if sudoable and self.become and self.become.expect_prompt():
             stdin = self._become_password_input() + stdin
         req = {'op': 'exec', 'shell': to_text(cmd), 'timeout': self.get_option('exec_timeout')}
