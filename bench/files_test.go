@@ -16,9 +16,10 @@ import (
 
 // Whole files in and out of the guest, as qga_guest_file and the Ansible
 // modules move them: an upload is PutFile streaming a host file (a
-// temporary file written in chunks, then renamed: two guest-exec scripts
-// around the writes), a download is ReadFileTo into a host file. The anchor
-// is the plugin's put_file and fetch_file (64 KiB chunks through libvirt).
+// temporary file written in chunks, then one guest-exec script that checks,
+// installs and reads it back; above 4 MiB a second one before the writes), a
+// download is ReadFileTo into a host file. The anchor is the plugin's
+// put_file and fetch_file (64 KiB chunks through libvirt).
 
 // fileSizes are the sizes of the goal: small, and large enough
 // that memory not flat in the size would show.
@@ -160,7 +161,53 @@ func BenchmarkFiles(b *testing.B) {
 		}
 		recordVsAnchor(res, down, next, "download "+label+" (ReadFileTo a host file)", "≥ 2x anchor", 2)
 	}
+	filesGuestCPU(b, dom, lv)
 	filesMemory(b, next)
+}
+
+// filesGuestCPU records how busy the guest's one vCPU is while a transfer
+// runs, ours and the anchor's (rows 11a-11d). It says how far any client can
+// go: a download that keeps the vCPU X% busy encoding base64 and JSON in the
+// agent can be made at most 100/X times faster by a client sending the same
+// bytes; an atomic upload's extra vCPU time is its guest command's programs.
+func filesGuestCPU(b *testing.B, dom string, lv *qgaclient.Client) {
+	big, small := fileSizes[len(fileSizes)-1], fileSizes[0]
+	src := fmt.Sprintf("/tmp/files-up-%d-anchor", big)
+	local, _ := hostFile(b, small)
+	out := filepath.Join(b.TempDir(), "down")
+	vs := []variant{
+		{"anchor: libvirt-python fetch_file, 64 KiB reads", func() float64 {
+			return busy(b, dom, func() {
+				anchorCall(b, map[string]any{"op": "download", "domain": dom, "src": src, "file": out}, &struct{}{})
+			})
+		}},
+		{"qgaclient, libvirt (ReadFileTo)", func() float64 {
+			return busy(b, dom, func() {
+				if _, err := getTo(ctxFor(b, 5*time.Minute), lv, src, out); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}},
+		{"anchor: libvirt-python put_file, 64 KiB chunks", func() float64 {
+			return busy(b, dom, func() {
+				anchorCall(b, map[string]any{"op": "upload", "domain": dom, "file": local, "dest": "/tmp/files-cpu-anchor"}, &struct{}{})
+			})
+		}},
+		{"qgaclient, libvirt (PutFile, atomic)", func() float64 {
+			return busy(b, dom, func() {
+				if _, err := putFrom(ctxFor(b, 5*time.Minute), lv, local, "/tmp/files-cpu-ours"); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}},
+	}
+	res := interleave(rounds(3, 1), vs)
+	whats := []string{"download", "download", "upload", "upload"}
+	sizes := []int{big, big, small, small}
+	for i, v := range vs {
+		record(row{key: fmt.Sprintf("11%c", 'a'+i), what: fmt.Sprintf("guest vCPU busy during a %d MiB %s", sizes[i]>>20, whats[i]),
+			how: v.how, unit: "%", s: summarize(res[i])})
+	}
 }
 
 // recordVsAnchor records the rows of one comparison whose last variant is
