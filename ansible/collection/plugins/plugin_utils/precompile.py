@@ -6,8 +6,8 @@ A pipelined module reaches the guest as one Python script, Ansible's AnsiballZ
 wrapper, which holds a zip of the module and the module_utils it imports. The
 guest's Python imports them from that zip (zipimport), which never writes a
 bytecode cache, so every task compiles the same ~340 KB of module_utils source
-again: on an emulated (TCG) guest that is about half of a small module's run
-(a `stat` module 2.3-2.9 s from source, 1.3 s with bytecode).
+again: on an emulated (TCG) guest that is about a third of a small module's
+run (a `stat` module: median 2.9 s from source, 1.8 s with the bytecode).
 
 precompile() adds a hash-based .pyc (PEP 552, "checked") beside each
 module_util's .py in that zip. zipimport takes a .pyc before the .py when its
