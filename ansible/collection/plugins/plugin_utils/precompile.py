@@ -30,6 +30,7 @@ import marshal
 import re
 import struct
 import zipfile
+import zlib
 
 # What identifies Ansible's AnsiballZ wrapper (ansible-core 2.11 to 2.18),
 # and where its zip is: a base64 literal at the start of a line, which comes
@@ -63,7 +64,7 @@ def precompile(payload):
     try:
         old = zipfile.ZipFile(io.BytesIO(base64.b64decode(zipdata.group(1))))
         new_zip, added = _with_bytecode(old, _module_path(main.group(1).decode('ascii')))
-    except (binascii.Error, zipfile.BadZipfile, ValueError, EOFError):
+    except (binascii.Error, zipfile.BadZipfile, zlib.error, ValueError, EOFError):
         return payload, 0
     if not added:
         return payload, 0

@@ -64,12 +64,22 @@ def where_basic_loads(z, name):
     return r.stdout.decode().strip()
 
 
+def corrupt_entry(p, name):
+    """p with 40 bytes of entry name's compressed data inverted."""
+    z = bytearray(base64.b64decode(pc._ZIPDATA.search(p).group(1)))
+    info = zipfile.ZipFile(io.BytesIO(bytes(z))).getinfo(name)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 100
+    z[start:start + 40] = bytes(b ^ 0xff for b in z[start:start + 40])
+    return with_zip(p, bytes(z))
+
+
 # Whatever is not an AnsiballZ wrapper, or not one it can read, passes unchanged.
 broken = pc._ZIPDATA.sub(b'    ZIPDATA = """' + base64.b64encode(b'no zip here') + b'"""', payload, count=1)
 twice = payload + b'\n' + pc._ZIPDATA.search(payload).group(0)
 for name, p in [('empty', b''), ('a shell command', b"echo 'hi'; $(id) `id`\n"),
                 ('a wrapper with no zip', b'#!/usr/bin/python3\n_ANSIBALLZ_WRAPPER = True\n'),
-                ('a zip that is not one', broken), ('two zips', twice)]:
+                ('a zip that is not one', broken), ('two zips', twice),
+                ('a zip with a corrupt entry', corrupt_entry(payload, 'ansible/module_utils/basic.py'))]:
     out, added = pc.precompile(p)
     check(out == p and added == 0, '%s: changed (%d added)' % (name, added))
 
