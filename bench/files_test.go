@@ -175,38 +175,35 @@ func filesGuestCPU(b *testing.B, dom string, lv *qgaclient.Client) {
 	src := fmt.Sprintf("/tmp/files-up-%d-anchor", big)
 	local, _ := hostFile(b, small)
 	out := filepath.Join(b.TempDir(), "down")
-	vs := []variant{
-		{"anchor: libvirt-python fetch_file, 64 KiB reads", func() float64 {
-			return busy(b, dom, func() {
-				anchorCall(b, map[string]any{"op": "download", "domain": dom, "src": src, "file": out}, &struct{}{})
-			})
+	must := func(_ int64, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	transfers := []struct {
+		how, what string
+		size      int
+		run       func()
+	}{
+		{"anchor: libvirt-python fetch_file, 64 KiB reads", "download", big, func() {
+			anchorCall(b, map[string]any{"op": "download", "domain": dom, "src": src, "file": out}, &struct{}{})
 		}},
-		{"qgaclient, libvirt (ReadFileTo)", func() float64 {
-			return busy(b, dom, func() {
-				if _, err := getTo(ctxFor(b, 5*time.Minute), lv, src, out); err != nil {
-					b.Fatal(err)
-				}
-			})
+		{"qgaclient, libvirt (ReadFileTo)", "download", big, func() { must(getTo(ctxFor(b, 5*time.Minute), lv, src, out)) }},
+		{"anchor: libvirt-python put_file, 64 KiB chunks", "upload", small, func() {
+			anchorCall(b, map[string]any{"op": "upload", "domain": dom, "file": local, "dest": "/tmp/files-cpu-anchor"}, &struct{}{})
 		}},
-		{"anchor: libvirt-python put_file, 64 KiB chunks", func() float64 {
-			return busy(b, dom, func() {
-				anchorCall(b, map[string]any{"op": "upload", "domain": dom, "file": local, "dest": "/tmp/files-cpu-anchor"}, &struct{}{})
-			})
-		}},
-		{"qgaclient, libvirt (PutFile, atomic)", func() float64 {
-			return busy(b, dom, func() {
-				if _, err := putFrom(ctxFor(b, 5*time.Minute), lv, local, "/tmp/files-cpu-ours"); err != nil {
-					b.Fatal(err)
-				}
-			})
+		{"qgaclient, libvirt (PutFile, atomic)", "upload", small, func() {
+			must(putFrom(ctxFor(b, 5*time.Minute), lv, local, "/tmp/files-cpu-ours"))
 		}},
 	}
+	vs := make([]variant, len(transfers))
+	for i, tr := range transfers {
+		vs[i] = variant{tr.how, func() float64 { return busy(b, dom, tr.run) }}
+	}
 	res := interleave(rounds(3, 1), vs)
-	whats := []string{"download", "download", "upload", "upload"}
-	sizes := []int{big, big, small, small}
-	for i, v := range vs {
-		record(row{key: fmt.Sprintf("11%c", 'a'+i), what: fmt.Sprintf("guest vCPU busy during a %d MiB %s", sizes[i]>>20, whats[i]),
-			how: v.how, unit: "%", s: summarize(res[i])})
+	for i, tr := range transfers {
+		record(row{key: fmt.Sprintf("11%c", 'a'+i), what: fmt.Sprintf("guest vCPU busy during a %d MiB %s", tr.size>>20, tr.what),
+			how: tr.how, unit: "%", s: summarize(res[i])})
 	}
 }
 
